@@ -1,0 +1,6 @@
+"""rnnkit: recurrent neural networks from sequence data to a deployed model."""
+
+from rnnkit._version import __version__
+from rnnkit import nn
+
+__all__ = ["__version__", "nn"]
