@@ -5,6 +5,8 @@
 ``Recurrent(cell)`` runs any cell over a sequence.
 """
 
+from rnnkit.nn.cells import GRUCell, LSTMCell, RNNCell
 from rnnkit.nn.layers import GRU, LSTM, RNN, RecurrentLayer
+from rnnkit.nn.recurrent import Recurrent
 
-__all__ = ["RNN", "LSTM", "GRU", "RecurrentLayer"]
+__all__ = ["RNN", "LSTM", "GRU", "RecurrentLayer", "RNNCell", "LSTMCell", "GRUCell", "Recurrent"]
