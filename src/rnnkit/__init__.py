@@ -1,6 +1,13 @@
-"""rnnkit: recurrent neural networks from sequence data to a deployed model."""
+"""rnnkit: recurrent neural networks from sequence data to a trained, evaluated and
+deployed model.
+
+>>> import rnnkit
+>>> layer = rnnkit.nn.LSTM(32, 128, num_layers=2, batch_first=True, layer_norm=True)
+"""
 
 from rnnkit._version import __version__
 from rnnkit import nn
+from rnnkit.tasks.forecast import Forecaster
+from rnnkit.tasks.registry import load
 
-__all__ = ["__version__", "nn"]
+__all__ = ["__version__", "nn", "load", "Forecaster"]

@@ -1,0 +1,72 @@
+"""``rnnkit`` command line: a thin layer over the same Python calls.
+
+Every command's ``--help`` ends with an example. Errors that rnnkit raises on purpose
+(:class:`rnnkit.errors.RnnkitError`) print one clear line and exit with status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from rnnkit._version import __version__
+from rnnkit.cli import datasets as datasets_cmd
+from rnnkit.cli import models as models_cmd
+from rnnkit.cli import quickstart as quickstart_cmd
+from rnnkit.errors import RnnkitError
+
+app = typer.Typer(
+    name="rnnkit",
+    help="Recurrent neural networks (RNN, LSTM, GRU) from sequence data to a trained, "
+         "evaluated and deployed model.\n\nExample: rnnkit quickstart",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rnnkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """rnnkit: sequence data to a trained, evaluated and deployed recurrent model."""
+
+
+app.command("quickstart")(quickstart_cmd.quickstart)
+app.add_typer(datasets_cmd.app, name="datasets")
+models_cmd.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rnnkit`` console script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except RnnkitError as err:
+        typer.echo(f"error: {err}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except typer.Exit as done:
+        return done.exit_code
+    except Exception as err:  # click usage errors and the like
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            return err.exit_code
+        if isinstance(err, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

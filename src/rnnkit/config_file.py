@@ -1,0 +1,85 @@
+"""TOML run configs: ``[task] [data] [model] [train]`` tables, every key with a default.
+
+An unknown table or key is an error naming the nearest valid one. ``--set k=v`` overrides
+a key (``model.hidden_size=32``); the value is read as TOML (numbers, booleans, strings,
+lists), falling back to a plain string.
+
+Example::
+
+    [task]
+    name = "forecast"
+
+    [data]
+    dataset = "seattle-weather"     # or: path = "my.csv"
+    time = "date"
+    target = "temp_max"
+
+    [model]
+    cell = "gru"
+    lookback = 56
+    horizon = 7
+
+    [train]
+    epochs = 30
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnkit.errors import ConfigError, unknown_name
+
+TABLES = ("task", "data", "model", "train")
+DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates")
+TASK_KEYS = ("name",)
+
+
+@dataclass
+class RunConfig:
+    task: str = "forecast"
+    data: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+
+
+def parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    for item in overrides:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise ConfigError(f"--set {item!r}: expected TABLE.KEY=VALUE, e.g. model.hidden_size=32")
+        key, value = item.split("=", 1)
+        table, name = key.split(".", 1)
+        if table not in TABLES:
+            raise ConfigError(unknown_name("config table", table, TABLES))
+        raw.setdefault(table, {})[name] = parse_value(value)
+    return raw
+
+
+def read_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {err}") from err
+    raw = apply_overrides(raw, list(overrides))
+    for table in raw:
+        if table not in TABLES:
+            raise ConfigError(unknown_name("config table", table, TABLES))
+    for key in raw.get("task", {}):
+        if key not in TASK_KEYS:
+            raise ConfigError(unknown_name("[task] key", key, TASK_KEYS))
+    for key in raw.get("data", {}):
+        if key not in DATA_KEYS:
+            raise ConfigError(unknown_name("[data] key", key, DATA_KEYS))
+    return RunConfig(raw.get("task", {}).get("name", "forecast"), raw.get("data", {}),
+                     raw.get("model", {}), raw.get("train", {}))

@@ -1,0 +1,62 @@
+"""Calendar features derived from timestamps: known in advance, so usable for the future.
+
+Each periodic feature is a sine/cosine pair so that December sits next to January.
+Which ones are used depends on the series' frequency: hourly data gets hour-of-day and
+day-of-week, daily data day-of-week and day-of-year, weekly week-of-year, monthly
+month-of-year. Features of a period not longer than one step are dropped (they would be
+constant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# (name, period in days, value of a timestamp)
+_CYCLES = [
+    ("hour", 1.0, lambda t: t.hour + t.minute / 60.0, 24.0),
+    ("dayofweek", 7.0, lambda t: t.dayofweek, 7.0),
+    ("dayofyear", 365.25, lambda t: t.dayofyear - 1, 365.25),
+    ("month", 365.25, lambda t: t.month - 1, 12.0),
+]
+
+
+def step_days(freq: str) -> float:
+    """Length of one step of ``freq`` in days (a month counts 30.4)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        return pd.Timedelta(offset).total_seconds() / 86400.0
+    except ValueError:  # non-fixed offsets: months, quarters, years
+        start = pd.Timestamp("2001-01-01")
+        return ((start + offset * 12) - start).total_seconds() / 86400.0 / 12
+
+
+def feature_names(freq: str) -> list[str]:
+    """Names of the calendar features for a frequency, each a ``_sin``/``_cos`` pair."""
+    step = step_days(freq)
+    names = []
+    for name, period, _, _ in _CYCLES:
+        yearly = name in ("dayofyear", "month")
+        if yearly and (name == "month") != (step > 20):  # one yearly cycle: the finer one that fits
+            continue
+        if period > 1.5 * step:
+            names += [f"{name}_sin", f"{name}_cos"]
+    return names
+
+
+def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """``(T, F)`` float32 features of ``times`` for :func:`feature_names` of ``freq``."""
+    wanted = set(feature_names(freq))
+    columns = []
+    for name, _, value, cycle in _CYCLES:
+        if f"{name}_sin" in wanted:
+            angle = 2 * np.pi * np.asarray(value(times), dtype=np.float64) / cycle
+            columns += [np.sin(angle), np.cos(angle)]
+    if not columns:
+        return np.zeros((len(times), 0), dtype=np.float32)
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
+    """The ``steps`` timestamps after ``last`` at frequency ``freq``."""
+    return pd.date_range(start=last, periods=steps + 1, freq=freq)[1:]

@@ -1,0 +1,3 @@
+"""Task recipes; importing this package registers every task for :func:`rnnkit.load`."""
+
+from rnnkit.tasks import forecast  # noqa: F401  (registers "forecast")

@@ -1,0 +1,242 @@
+"""``AnomalyDetector``: fit, detect, stream, evaluate (against baselines), save and load.
+
+>>> import rnnkit
+>>> from rnnkit.data import datasets
+>>> df = datasets.load("yahoo")
+>>> det = rnnkit.AnomalyDetector(hidden_size=32, epochs=5)
+>>> det = det.fit(df.iloc[:400], time="timestamp", columns="value")
+>>> points, ranges = det.detect(df)          # per-point scores and flags; anomaly ranges
+>>> result = det.evaluate(df, labels="label", start=400)
+>>> stream = det.stream()                    # one step at a time, same scores as detect
+
+Prediction-error detection with nonparametric dynamic thresholding (Hundman et al. 2018):
+a recurrent network (any ``rnnkit.nn`` layer and option) predicts each step from its state
+(``method="predict"``) or reconstructs windows (``method="autoencoder"``); the normalized
+errors are smoothed and compared with a threshold searched over recent errors (see
+:mod:`~rnnkit.tasks.anomaly.scoring` and :mod:`~rnnkit.tasks.anomaly.threshold`).
+
+scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates them and the
+data and returns ``self``; learned state ends in ``_``; using an unfitted detector raises
+:class:`~rnnkit.errors.NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.bundle import save_bundle
+from rnnkit.data.frames import SeriesSet, read_series
+from rnnkit.data.scaling import SeriesScaler
+from rnnkit.errors import DataError, NotFittedError, problem
+from rnnkit.tasks.anomaly import evaluation as ev
+from rnnkit.tasks.anomaly.config import AnomalyConfig
+from rnnkit.tasks.anomaly.networks import build, scoring_copy
+from rnnkit.tasks.anomaly.ranges import Detection, points_frame, ranges_frame
+from rnnkit.tasks.anomaly.residuals import (prediction_residuals, reconstruction_residuals,
+                                            unscored_prefix)
+from rnnkit.tasks.anomaly.scoring import ScoreTracker
+from rnnkit.tasks.anomaly.stream import AnomalyStream, AutoencoderStream, PredictorStream
+from rnnkit.tasks.anomaly.threshold import Threshold, dynamic_threshold
+from rnnkit.tasks.anomaly.training import train
+from rnnkit.tasks.registry import register_task
+
+
+@register_task("anomaly")
+class AnomalyDetector:
+    """Recurrent anomaly detector for one regular, multivariate series (see
+    ``AnomalyConfig`` for every setting)."""
+
+    def __init__(self, method: str = "predict", cell: str = "lstm", **settings) -> None:
+        self.config = AnomalyConfig.from_dict(dict(method=method, cell=cell, **settings))
+
+    def __repr__(self) -> str:
+        default = AnomalyConfig().to_dict()
+        changed = [f"{k}={v!r}" for k, v in self.config.to_dict().items() if default[k] != v]
+        return f"AnomalyDetector({', '.join(changed)})"
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(self, data, *, time: str, columns: str | list[str], out_dir: str | Path | None = None
+            ) -> "AnomalyDetector":
+        """Train on ``data`` (DataFrame or CSV/Parquet path) whose ``columns`` are the
+        channels and ``time`` the timestamps; returns ``self``.
+
+        The series should be mostly normal: the model learns what normal looks like, and
+        the first threshold is searched over its errors on this data.
+        """
+        cfg = self.config
+        cfg.validate()
+        channels = [columns] if isinstance(columns, str) else list(columns)
+        if not channels:
+            raise DataError(problem("fit: columns", expected="one or more channel columns", got="none"))
+        self.columns_ = {"time": time, "channels": channels}
+        series = self._read(data, cfg.freq)
+        values, self.freq_ = series.values[0], series.freq
+        self._check_length(len(values), cfg.window + 1, "window + 1", "fit")
+        scaler = SeriesScaler.fit([values])
+        self.mean_, self.std_ = scaler.mean[0], scaler.scale[0]  # (C,) training statistics
+        x = self._scale(values)
+        torch.manual_seed(cfg.seed)
+        net = build(cfg.method, len(channels), cfg)
+        self.history_ = train(net, x, cfg, out_dir)
+        self.model_ = net.cpu().eval()
+        self._scorer = scoring_copy(self.model_)
+        raw = self._residuals(x, np.ones(len(channels)))  # (T, C) unnormalized
+        rms = np.sqrt(np.nanmean(raw ** 2, axis=0))
+        self.error_scale_ = np.where(rms > 1e-12, rms, 1.0)  # (C,)
+        infinite = Threshold(math.inf, cfg.z_max, -math.inf, 0, 0)
+        scores = self._tracker(infinite).push_many(raw / self.error_scale_).score
+        scores = scores[~np.isnan(scores)][-cfg.buffer_size:]
+        self.threshold_ = dynamic_threshold(scores, cfg.z_values, cfg.min_decrease)
+        self.n_train_ = len(values)
+        return self
+
+    def _read(self, data, freq: str | None, extra: list[str] = ()) -> SeriesSet:
+        """The validated series: channels as ``values[0]`` ``(T, C)``, ``extra`` columns as
+        ``past[0]``."""
+        c = self.columns_
+        return read_series(data, time=c["time"], targets=c["channels"], past=list(extra),
+                           freq=freq, fill=self.config.fill)
+
+    def _check_length(self, T: int, need: int, rule: str, what: str) -> None:
+        if T < need:
+            raise DataError(problem(f"{what}: series length", expected=f">= {rule} = {need} rows",
+                                    got=T, fix="use a smaller window or burn_in, or more data"))
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.mean_) / self.std_
+
+    def _residuals(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        if cfg.method == "predict":
+            return prediction_residuals(self._scorer, x, scale, cfg.burn_in)
+        return reconstruction_residuals(self._scorer, x, scale, cfg.window)
+
+    def _tracker(self, initial: Threshold | None = None) -> ScoreTracker:
+        cfg = self.config
+        return ScoreTracker(self.columns_["channels"], alpha=cfg.alpha,
+                            initial=initial or self.threshold_, z_values=cfg.z_values,
+                            min_decrease=cfg.min_decrease, buffer_size=cfg.buffer_size,
+                            update_every=cfg.update_every, min_history=cfg.min_history)
+
+    # ---- using ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this AnomalyDetector is not fitted yet: call fit(data, time=..., "
+                                 "columns=...) or load a saved model with rnnkit.load(path)")
+
+    def _min_detect_length(self) -> tuple[int, str]:
+        if self.config.method == "predict":
+            return unscored_prefix(self.config.burn_in) + 1, "max(burn_in, 1) + 1"
+        return self.config.window, "window"
+
+    def detect(self, data) -> Detection:
+        """Score every point of ``data`` as a stream would, starting from a fresh state.
+
+        Returns ``Detection(points, ranges)``: ``points`` has one row per step (time,
+        ``score``, ``threshold``, ``anomaly``, ``<channel>_share``); ``ranges`` one row per
+        anomaly (start, end, start_index, end_index, length, peak score, channels).
+        """
+        self._check_fitted()
+        series = self._read(data, self.freq_)
+        return self._detect(series.values[0], series.times[0])
+
+    def _detect(self, values: np.ndarray, times) -> Detection:
+        need, rule = self._min_detect_length()
+        self._check_length(len(values), need, rule, "detect")
+        r = self._residuals(self._scale(values), self.error_scale_)  # (T, C)
+        s = self._tracker().push_many(r)
+        channels = self.columns_["channels"]
+        return Detection(points_frame(times, self.columns_["time"], channels, s),
+                         ranges_frame(times, channels, s))
+
+    def predict(self, data) -> pd.DataFrame:
+        """The per-point table of :meth:`detect` (what ``rnnkit predict`` prints)."""
+        return self.detect(data).points
+
+    def stream(self) -> AnomalyStream:
+        """A fresh stateful scorer: ``stream.step(values)`` per time step (see
+        :mod:`rnnkit.tasks.anomaly.stream`)."""
+        self._check_fitted()
+        cfg = self.config
+        args = (self._scorer, self._tracker(), self.columns_["channels"], self.mean_, self.std_,
+                self.error_scale_)
+        if cfg.method == "predict":
+            return PredictorStream(*args, burn_in=cfg.burn_in)
+        return AutoencoderStream(*args, window=cfg.window)
+
+    def evaluate(self, data, *, labels, start=0, baselines=ev.DEFAULT_BASELINES) -> ev.AnomalyEvaluation:
+        """Score the detector and the baselines against ``labels`` (a 0/1 column of
+        ``data`` or an array of its length) on the points from ``start`` (a row position
+        or a timestamp) on; see :mod:`rnnkit.tasks.anomaly.evaluation`."""
+        self._check_fitted()
+        series = self._read(data, self.freq_, [labels] if isinstance(labels, str) else [])
+        values, times = series.values[0], series.times[0]
+        if isinstance(labels, str):
+            y = series.past[0][:, 0] > 0.5
+        else:
+            y = np.asarray(labels).astype(bool).ravel()
+            if len(y) != len(values):
+                raise DataError(problem("evaluate: labels", expected=f"{len(values)} values (one "
+                                        "per row of data)", got=len(y)))
+        first = self._position(start, times)
+        detection = self._detect(values, times)
+        table, flags = ev.score_table(values, y, detection.points["anomaly"].to_numpy(), first,
+                                      baselines)
+        self.metrics_ = table.to_dict(orient="index")
+        return ev.AnomalyEvaluation(table, detection, y, first, flags)
+
+    @staticmethod
+    def _position(start, times) -> int:
+        if isinstance(start, (int, np.integer)) and not isinstance(start, bool):
+            if not 0 <= start < len(times):
+                raise DataError(problem("evaluate: start", expected=f"a row in [0, {len(times)})",
+                                        got=start))
+            return int(start)
+        try:
+            return int(times.searchsorted(pd.Timestamp(start)))
+        except (TypeError, ValueError) as err:
+            raise DataError(problem("evaluate: start", expected="a row position or a timestamp",
+                                    got=repr(start))) from err
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model file (``.rnnkit``): settings, channel statistics, the threshold
+        found in training and the weights; no pickle."""
+        self._check_fitted()
+        t = self.threshold_
+        config = {"settings": self.config.to_dict(), "columns": self.columns_}
+        preprocessing = {"mean": self.mean_, "std": self.std_, "error_scale": self.error_scale_,
+                         "threshold": {"epsilon": t.epsilon, "z": t.z, "sequences": t.sequences,
+                                       "kept": t.kept, "cut": t.cut if math.isfinite(t.cut) else None,
+                                       "min_decrease": t.min_decrease},
+                         "freq": self.freq_, "n_train": self.n_train_}
+        return save_bundle(path, task=self.task_name, config=config, tensors=self.model_.state_dict(),
+                           preprocessing=preprocessing, metrics=getattr(self, "metrics_", {}))
+
+    @classmethod
+    def _from_bundle(cls, bundle) -> "AnomalyDetector":
+        self = cls(**bundle.config["settings"])
+        self.columns_ = bundle.config["columns"]
+        pre = bundle.preprocessing
+        self.mean_, self.std_ = np.asarray(pre["mean"], float), np.asarray(pre["std"], float)
+        self.error_scale_ = np.asarray(pre["error_scale"], float)
+        t = pre["threshold"]
+        self.threshold_ = Threshold(t["epsilon"], t["z"], -math.inf if t["cut"] is None else t["cut"],
+                                    t["sequences"], t["kept"], t["min_decrease"])
+        self.freq_, self.n_train_ = pre["freq"], pre["n_train"]
+        self.model_ = build(self.config.method, len(self.columns_["channels"]), self.config)
+        self.model_.load_state_dict(bundle.tensors)
+        self.model_.eval()
+        self._scorer = scoring_copy(self.model_)
+        self.metrics_ = bundle.metrics
+        return self
+
+    def clone(self) -> "AnomalyDetector":
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.config.to_dict()))

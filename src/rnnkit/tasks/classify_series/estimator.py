@@ -1,0 +1,202 @@
+"""``SequenceClassifier``: whole multichannel series of any length -> a label.
+
+>>> import rnnkit
+>>> from rnnkit.data.panels import load_panel
+>>> X, y = load_panel("japanese-vowels", "train")        # 270 series (T_i, 12), T_i in 7..26
+>>> clf = rnnkit.SequenceClassifier(cell="lstm", epochs=60).fit(X, y)
+>>> X_test, y_test = load_panel("japanese-vowels", "test")
+>>> clf.predict(X_test[:3])
+array(['1', '1', '1'], dtype='<U1')
+>>> clf.evaluate(X_test, y_test).table                   # rnnkit and the baselines side by side
+>>> clf.save("vowels.rnnkit"); clf = rnnkit.load("vowels.rnnkit")
+
+``X`` is a list of ``(T_i, C)`` arrays (or a 3-D array ``(N, T, C)``), ``y`` labels of any
+hashable type. scikit-learn's contract: ``__init__`` stores the settings; ``fit``
+validates them and the data and returns ``self``; learned state ends in ``_``; using an
+unfitted classifier raises :class:`~rnnkit.errors.NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.bundle import save_bundle
+from rnnkit.data.bucketing import pad
+from rnnkit.data.panels import ChannelScaler
+from rnnkit.errors import BundleError, ConfigError, NotFittedError, problem, unknown_name
+from rnnkit.tasks.classify_series import baselines as B
+from rnnkit.tasks.classify_series import metrics as M
+from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
+from rnnkit.tasks.classify_series.inputs import as_labels, as_series_list, class_array, encode_labels
+from rnnkit.tasks.classify_series.model import SequenceClassifierNet
+from rnnkit.tasks.classify_series.training import predict_logits, train_network
+from rnnkit.tasks.registry import register_task
+from rnnkit.train.devices import select_device
+
+JSON_LABEL_TYPES = (str, int, float, bool)
+
+
+@dataclass
+class ClassificationReport:
+    """What :meth:`SequenceClassifier.evaluate` returns."""
+
+    table: pd.DataFrame  # one row per model (rnnkit first): accuracy, macro_f1
+    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)  # per model: true x predicted
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)  # per model: predicted labels
+
+
+@register_task("classify-series")
+class SequenceClassifier:
+    """Recurrent classifier of whole multichannel series of variable length (see
+    :class:`SequenceClassifierConfig` for every setting)."""
+
+    def __init__(self, cell: str = "lstm", hidden_size: int = 64, **settings) -> None:
+        self.config = SequenceClassifierConfig.from_dict(dict(cell=cell, hidden_size=hidden_size,
+                                                              **settings))
+
+    # ---- scikit-learn parameters --------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+
+    def set_params(self, **params) -> "SequenceClassifier":
+        self.config = SequenceClassifierConfig.from_dict({**self.get_params(), **params})
+        return self
+
+    def clone(self) -> "SequenceClassifier":
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(self, X, y, *, out_dir: str | Path | None = None, resume: bool = False) -> "SequenceClassifier":
+        """Train on series ``X`` with labels ``y``; returns ``self``.
+
+        A stratified ``val_fraction`` of ``X`` is held out for early stopping. ``out_dir``
+        keeps checkpoints, metrics.csv and the training curve; ``resume=True`` continues a
+        killed run from its checkpoint there.
+        """
+        cfg = self.config
+        cfg.validate()
+        series = as_series_list(X, "SequenceClassifier.fit")
+        self.classes_, codes = encode_labels(as_labels(y, len(series), "SequenceClassifier.fit"),
+                                             "SequenceClassifier.fit")
+        self.n_channels_ = series[0].shape[1]
+        self.scaler_ = ChannelScaler.fit(series)
+        scaled = self.scaler_.transform(series)
+        torch.manual_seed(cfg.seed)
+        self.model_ = self._build()
+        self.history_ = train_network(self.model_, scaled, codes, cfg, out_dir, resume)
+        self.model_.eval()
+        self.train_set_ = (scaled, codes)
+        return self
+
+    def _build(self) -> SequenceClassifierNet:
+        cfg = self.config
+        return SequenceClassifierNet(n_channels=self.n_channels_, n_classes=len(self.classes_),
+                                     cell=cfg.cell, hidden_size=cfg.hidden_size,
+                                     num_layers=cfg.num_layers, bidirectional=cfg.bidirectional,
+                                     pooling=cfg.pooling, dropout=cfg.dropout,
+                                     layer_norm=cfg.layer_norm, recurrent_dropout=cfg.recurrent_dropout,
+                                     zoneout=cfg.zoneout)
+
+    # ---- using ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this SequenceClassifier is not fitted yet: call fit(X, y) or "
+                                 "load a saved model with rnnkit.load(path)")
+
+    def _scaled(self, X, where: str) -> list[np.ndarray]:
+        self._check_fitted()
+        return self.scaler_.transform(as_series_list(X, where, n_channels=self.n_channels_))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        logits = predict_logits(self.model_, self._scaled(X, "SequenceClassifier.predict_proba"))
+        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable label of each series ``(N,)``."""
+        logits = predict_logits(self.model_, self._scaled(X, "SequenceClassifier.predict"))
+        return self.classes_[logits.argmax(1)]
+
+    def score(self, X, y) -> float:
+        """Accuracy on ``(X, y)`` (scikit-learn's ``ClassifierMixin.score``)."""
+        return M.accuracy(as_labels(y, len(X), "SequenceClassifier.score"), self.predict(X).tolist())
+
+    def evaluate(self, X, y, *, baselines=B.NAMES) -> ClassificationReport:
+        """Accuracy and macro-F1 of rnnkit and the ``baselines`` (fitted on the training set)
+        on ``(X, y)``, side by side, with a confusion matrix per model."""
+        scaled = self._scaled(X, "SequenceClassifier.evaluate")
+        truth = as_labels(y, len(scaled), "SequenceClassifier.evaluate")
+        codes = {"rnnkit": predict_logits(self.model_, scaled).argmax(1)}
+        for name in self._baselines(baselines):
+            train, train_codes = self.train_set_
+            codes[name] = B.fit_baseline(name, train, train_codes, len(self.classes_)).predict(scaled)
+        labels = M.label_set(self.classes_.tolist(), truth)
+        report = ClassificationReport(pd.DataFrame(columns=["accuracy", "macro_f1"], dtype=float))
+        for name, c in codes.items():
+            pred = self.classes_[c]
+            report.table.loc[name] = [M.accuracy(truth, pred.tolist()), M.macro_f1(truth, pred.tolist(), labels)]
+            report.confusion[name] = M.confusion_frame(truth, pred.tolist(), labels)
+            report.predictions[name] = pred
+        report.table.index.name = "model"
+        self.metrics_ = report.table.to_dict(orient="index")
+        return report
+
+    def _baselines(self, names) -> list[str]:
+        names = [names] if isinstance(names, str) else list(names)
+        for name in names:
+            if name not in B.NAMES:
+                raise ConfigError(unknown_name("baseline", str(name), B.NAMES))
+        if names and not hasattr(self, "train_set_"):
+            warnings.warn("SequenceClassifier.evaluate: this model file holds no training set "
+                          "(saved with keep_train_set=False), so the baselines are skipped",
+                          UserWarning, stacklevel=3)
+            return []
+        return names
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model file (``.rnnkit``): settings, classes, scaler, weights and (with
+        ``keep_train_set``) the scaled training set for the baselines; no pickle."""
+        self._check_fitted()
+        classes = self.classes_.tolist()
+        for c in classes:
+            if not isinstance(c, JSON_LABEL_TYPES):
+                raise BundleError(problem("SequenceClassifier.save: class label", expected="str, int, "
+                                          "float or bool labels to store in a model file",
+                                          got=f"{type(c).__name__} {c!r}",
+                                          fix="map the labels to strings before fit"))
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        if self.config.keep_train_set:
+            x, lengths = pad(self.train_set_[0])
+            tensors.update({"train.x": x, "train.lengths": lengths,
+                            "train.y": torch.as_tensor(self.train_set_[1])})
+        preprocessing = {"classes": classes, "n_channels": self.n_channels_,
+                         "scaler": self.scaler_.to_dict()}
+        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
+                           tensors=tensors, preprocessing=preprocessing,
+                           metrics=getattr(self, "metrics_", {}))
+
+    @classmethod
+    def _from_bundle(cls, bundle) -> "SequenceClassifier":
+        self = cls(**bundle.config["settings"])
+        pre = bundle.preprocessing
+        self.classes_ = class_array(pre["classes"])
+        self.n_channels_ = pre["n_channels"]
+        self.scaler_ = ChannelScaler.from_dict(pre["scaler"])
+        self.model_ = self._build()
+        self.model_.load_state_dict({k[len("model."):]: v for k, v in bundle.tensors.items()
+                                     if k.startswith("model.")})
+        self.model_.to(select_device(self.config.device)).eval()
+        if "train.x" in bundle.tensors:
+            x, lengths = bundle.tensors["train.x"].numpy(), bundle.tensors["train.lengths"].tolist()
+            self.train_set_ = ([x[i, :n] for i, n in enumerate(lengths)], bundle.tensors["train.y"].numpy())
+        self.metrics_ = bundle.metrics
+        return self

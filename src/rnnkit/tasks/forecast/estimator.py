@@ -1,0 +1,298 @@
+"""``Forecaster``: fit, predict, evaluate (backtest against baselines), save and load.
+
+>>> import rnnkit
+>>> from rnnkit.data import datasets
+>>> df = datasets.load("seattle-weather")
+>>> f = rnnkit.Forecaster(cell="lstm", lookback=56, horizon=7, epochs=2)
+>>> f = f.fit(df, time="date", target="temp_max")
+>>> forecast = f.predict(df)           # one row per step ahead, with interval bounds
+>>> list(forecast.columns)
+['date', 'step', 'temp_max', 'temp_max_lower', 'temp_max_upper']
+
+scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates them and the
+data and returns ``self``; learned state ends in ``_``; using an unfitted forecaster raises
+:class:`~rnnkit.errors.NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from rnnkit.bundle import save_bundle
+from rnnkit.data.calendar import future_times, step_days
+from rnnkit.data.frames import SeriesSet, read_series
+from rnnkit.errors import DataError, NotFittedError, problem
+from rnnkit.tasks.forecast import backtest as bt
+from rnnkit.tasks.forecast.baselines import available
+from rnnkit.tasks.forecast.config import ForecastConfig
+from rnnkit.tasks.forecast.dataset import Scalers, SeriesFeatures, fit_scalers
+from rnnkit.tasks.forecast.likelihood import Likelihood
+from rnnkit.tasks.forecast.model import ForecastNet
+from rnnkit.tasks.registry import register_task
+from rnnkit.train import TrainConfig, Trainer
+from rnnkit.train.devices import select_device
+
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "ets")
+
+
+def default_season(freq: str) -> int:
+    """Seasonal period in steps for a frequency: a week of days, a day of hours, a year of
+    weeks or months."""
+    days = step_days(freq)
+    if days < 1 / 23:
+        return 24 * 60 // max(int(round(days * 24 * 60)), 1)  # sub-hourly: one day
+    if days < 0.9:
+        return 24
+    if days < 1.5:
+        return 7
+    if days < 8:
+        return 52
+    if days < 32:
+        return 12
+    return 4 if days < 100 else 1
+
+
+@register_task("forecast")
+class Forecaster:
+    """Probabilistic multi-horizon forecaster with a recurrent encoder (see ``ForecastConfig``
+    for every setting)."""
+
+    def __init__(self, cell: str = "lstm", lookback: int = 56, horizon: int = 7, **settings) -> None:
+        self.config = ForecastConfig.from_dict(dict(cell=cell, lookback=lookback, horizon=horizon, **settings))
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(self, data, *, time: str, target: str | list[str], id: str | None = None,
+            past_covariates: list[str] = (), static_covariates: list[str] = (),
+            out_dir: str | Path | None = None, resume: bool = False) -> "Forecaster":
+        """Train on ``data`` (DataFrame or CSV/Parquet path); returns ``self``.
+
+        ``out_dir`` keeps checkpoints, metrics.csv and the training curve; ``resume=True``
+        continues a killed run from its checkpoint there.
+        """
+        cfg = self.config
+        cfg.validate()
+        self.likelihood_ = Likelihood(cfg.likelihood, tuple(cfg.quantiles), cfg.interval)
+        self.columns_ = dict(time=time, targets=[target] if isinstance(target, str) else list(target),
+                             id=id, past=list(past_covariates), static=list(static_covariates))
+        series = self._read(data, cfg.freq)
+        self.freq_ = series.freq
+        self.season_ = cfg.season or default_season(series.freq)
+        self._check_length(series, need=cfg.lookback + cfg.horizon + 1)
+        series = self._to_model_units(series)
+        splits = self._splits(series)
+        self.scalers_ = fit_scalers(series, splits)
+        feats = SeriesFeatures(series, self.scalers_, cfg.horizon, cfg.calendar)
+        train, val = self._pairs(series, splits)
+        torch.manual_seed(cfg.seed)
+        self.model_ = self._build(feats)
+        self.history_ = self._train(feats, train, val, out_dir, resume)
+        self.dims_ = dict(n_inputs=feats.n_inputs, n_future=feats.n_future,
+                          n_static=feats.static.shape[1], n_targets=len(series.targets))
+        self.train_end_ = {str(k): str(t[-1]) for k, t in zip(series.ids, series.times)}
+        return self
+
+    def _read(self, data, freq: str | None) -> SeriesSet:
+        c = self.columns_
+        return read_series(data, time=c["time"], targets=c["targets"], id=c["id"], past=c["past"],
+                           static=c["static"], freq=freq, fill=self.config.fill)
+
+    def _to_model_units(self, series: SeriesSet) -> SeriesSet:
+        """The series as the network sees them: log-transformed when ``transform="log"``."""
+        if self.config.transform != "log":
+            return series
+        for key, values in zip(series.ids, series.values):
+            if (values <= 0).any():
+                name = "" if key is None else f" {key!r}"
+                raise DataError(problem(f"transform='log': series{name}", expected="values > 0",
+                                        got=f"minimum {values.min()}", fix="use transform=None"))
+        return dataclasses.replace(series, values=[np.log(v) for v in series.values])
+
+    def _from_model_units(self, f: "bt.Forecasts") -> "bt.Forecasts":
+        if self.config.transform != "log":
+            return f
+        exp = lambda a: None if a is None else np.exp(a)  # noqa: E731
+        return bt.Forecasts(exp(f.point), exp(f.lower), exp(f.upper))
+
+    def _forecast(self, series: SeriesSet, pairs, scale_ends=None) -> "bt.Forecasts":
+        """Network forecasts of (series, origin) pairs, in data units."""
+        device = next(self.model_.parameters()).device
+        feats = self._features(self._to_model_units(series), scale_ends)
+        f = bt.network_forecasts(self.model_, self.likelihood_, feats, pairs, self.config.lookback, device)
+        return self._from_model_units(f)
+
+    def _check_length(self, series: SeriesSet, need: int) -> None:
+        for key, values in zip(series.ids, series.values):
+            if len(values) < need:
+                name = "" if key is None else f" {key!r}"
+                raise DataError(problem(f"series{name} length", expected=f">= lookback + horizon + 1 "
+                                        f"= {need} rows", got=len(values), fix="use a smaller lookback "
+                                        "or horizon, or more data"))
+
+    def _splits(self, series: SeriesSet) -> list[int]:
+        """Per series, the first validation step: the last ``val_fraction`` of its time."""
+        cfg, out = self.config, []
+        for values in series.values:
+            T = len(values)
+            val = max(cfg.horizon, int(round(T * cfg.val_fraction))) if cfg.val_fraction > 0 else 0
+            enough = T - val - cfg.lookback - cfg.horizon >= 1
+            out.append(T - val if val and enough else T)
+        return out
+
+    def _pairs(self, series: SeriesSet, splits: list[int]):
+        L, H = self.config.lookback, self.config.horizon
+        train, val = [], []
+        for i, (values, s) in enumerate(zip(series.values, splits)):
+            train += [(i, o) for o in range(L, s - H + 1)]
+            val += [(i, o) for o in range(max(L, s), len(values) - H + 1)] if s < len(values) else []
+        return train, val
+
+    def _build(self, feats_or_dims) -> ForecastNet:
+        cfg = self.config
+        dims = feats_or_dims if isinstance(feats_or_dims, dict) else dict(
+            n_inputs=feats_or_dims.n_inputs, n_future=feats_or_dims.n_future,
+            n_static=feats_or_dims.static.shape[1], n_targets=len(self.columns_["targets"]))
+        return ForecastNet(**dims, horizon=cfg.horizon, n_outputs=self.likelihood_.n_outputs,
+                           cell=cfg.cell, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
+                           dropout=cfg.dropout, layer_norm=cfg.layer_norm,
+                           recurrent_dropout=cfg.recurrent_dropout, zoneout=cfg.zoneout)
+
+    def _train(self, feats: SeriesFeatures, train, val, out_dir, resume: bool):
+        cfg, lik = self.config, self.likelihood_
+        tensors = lambda pairs: feats.windows(pairs, cfg.lookback)  # noqa: E731
+        w = tensors(train)
+        keys = ("past", "future", "static", "y")
+        loader = DataLoader(TensorDataset(*(w[k] for k in keys)), batch_size=cfg.batch_size, shuffle=True)
+        val_batches = None
+        if val:
+            v = tensors(val)
+            val_batches = list(DataLoader(TensorDataset(*(v[k] for k in keys)), batch_size=1024))
+
+        def loss_fn(model, batch):
+            past, future, static, y = batch
+            return lik.loss(model(past, future, static), y)
+
+        train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                                weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
+                                patience=cfg.patience if val else None, device=cfg.device,
+                                progress=cfg.progress, schedule="plateau" if val else "none")
+        trainer = Trainer(self.model_, loss_fn, train_cfg, out_dir=out_dir)
+        return trainer.fit(loader, val_batches, resume=resume)
+
+    # ---- using ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this Forecaster is not fitted yet: call fit(data, time=..., "
+                                 "target=...) or load a saved model with rnnkit.load(path)")
+
+    def _features(self, series: SeriesSet, scale_ends=None) -> SeriesFeatures:
+        return SeriesFeatures(series, self.scalers_, self.config.horizon, self.config.calendar, scale_ends)
+
+    def predict(self, data) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of each series in ``data``.
+
+        Returns one row per series and step ahead: the time, ``step`` (1..H) and per target
+        the point forecast and, for probabilistic models, ``_lower`` / ``_upper`` bounds.
+        """
+        self._check_fitted()
+        series = self._read(data, self.freq_)
+        self._check_length(series, need=self.config.lookback)
+        pairs = [(i, len(v)) for i, v in enumerate(series.values)]
+        return self._frame(series, pairs, self._forecast(series, pairs))
+
+    def _frame(self, series: SeriesSet, pairs, f: "bt.Forecasts") -> pd.DataFrame:
+        c, H, rows = self.columns_, self.config.horizon, []
+        for w, (i, o) in enumerate(pairs):
+            times = future_times(series.times[i][o - 1], series.freq, H)
+            part = pd.DataFrame({c["time"]: times, "step": np.arange(1, H + 1)})
+            if c["id"] is not None:
+                part.insert(0, c["id"], series.ids[i])
+            for k, name in enumerate(c["targets"]):
+                part[name] = f.point[w, :, k]
+                if f.lower is not None:
+                    part[f"{name}_lower"] = f.lower[w, :, k]
+                    part[f"{name}_upper"] = f.upper[w, :, k]
+            rows.append(part)
+        return pd.concat(rows, ignore_index=True)
+
+    def evaluate(self, data, *, origins: int = 5, baselines=DEFAULT_BASELINES) -> bt.BacktestResult:
+        """Rolling-origin backtest over the last ``origins`` windows of each series in ``data``,
+        with the baselines in the same table. Scores are out-of-sample only for windows after
+        the training data; use :meth:`backtest` to fit and score in one honest step."""
+        self._check_fitted()
+        cfg = self.config
+        series = self._read(data, self.freq_)
+        pairs = bt.origins([len(v) for v in series.values], cfg.lookback, cfg.horizon, origins)
+        if not pairs:
+            raise DataError(problem("evaluate: data", expected=f"series of at least lookback + "
+                                    f"horizon = {cfg.lookback + cfg.horizon} rows", got="none long enough"))
+        first = {}
+        for i, o in pairs:
+            first[i] = min(first.get(i, o), o)
+        ends = [first.get(i, len(v)) for i, v in enumerate(series.values)]
+        forecasts = {"rnnkit": self._forecast(series, pairs, ends)}
+        level = self.likelihood_.interval_level or cfg.interval
+        for name in available(baselines):
+            forecasts[name] = bt.baseline_forecasts(name, series, pairs, cfg.horizon, self.season_, level)
+        table, actual = bt.score(series, pairs, cfg.horizon, self.season_, forecasts)
+        self.metrics_ = table.to_dict(orient="index")
+        return bt.BacktestResult(table, pairs, actual, forecasts, series)
+
+    def backtest(self, data, *, time: str, target, origins: int = 5, baselines=DEFAULT_BASELINES,
+                 **columns) -> bt.BacktestResult:
+        """Fit on everything before the first backtest origin, then :meth:`evaluate` —
+        nothing from the scored windows reaches training or scaling."""
+        cut = self.config.horizon * origins
+        frame = data if isinstance(data, pd.DataFrame) else None
+        if frame is None:
+            from rnnkit.data.frames import read_table
+
+            frame = read_table(data)
+        id_col = columns.get("id")
+        if id_col is not None and id_col in frame.columns and time in frame.columns:
+            ordered = frame.sort_values([id_col, time])
+            history = ordered[ordered.groupby(id_col).cumcount(ascending=False) >= cut]
+        elif time in frame.columns:
+            history = frame.sort_values(time).iloc[:-cut]
+        else:
+            history = frame  # fit() names the missing column
+        self.fit(history, time=time, target=target, **columns)
+        return self.evaluate(frame, origins=origins, baselines=baselines)
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model file (``.rnnkit``): config, scalers and weights; no pickle."""
+        self._check_fitted()
+        config = {"settings": self.config.to_dict(), "columns": self.columns_, "dims": self.dims_}
+        preprocessing = {"scalers": self.scalers_.to_dict(), "freq": self.freq_,
+                         "season": self.season_, "train_end": self.train_end_}
+        metrics = getattr(self, "metrics_", {})
+        return save_bundle(path, task=self.task_name, config=config, tensors=self.model_.state_dict(),
+                           preprocessing=preprocessing, metrics=metrics)
+
+    @classmethod
+    def _from_bundle(cls, bundle) -> "Forecaster":
+        settings = dict(bundle.config["settings"])
+        settings["quantiles"] = tuple(settings["quantiles"])
+        self = cls(**settings)
+        self.likelihood_ = Likelihood(self.config.likelihood, self.config.quantiles, self.config.interval)
+        self.columns_ = bundle.config["columns"]
+        self.dims_ = bundle.config["dims"]
+        pre = bundle.preprocessing
+        self.scalers_ = Scalers.from_dict(pre["scalers"])
+        self.freq_, self.season_, self.train_end_ = pre["freq"], pre["season"], pre["train_end"]
+        self.model_ = self._build(self.dims_)
+        self.model_.load_state_dict(bundle.tensors)
+        self.model_.to(select_device(self.config.device)).eval()
+        self.metrics_ = bundle.metrics
+        return self
+
+    def clone(self) -> "Forecaster":
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.config.to_dict()))
