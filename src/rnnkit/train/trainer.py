@@ -26,7 +26,9 @@ from typing import Any, Callable, Iterable, Iterator
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from rnnkit.errors import ConfigError, DataError, NonFiniteError, ShapeError, problem
+from rnnkit.errors import ConfigError, DataError, NonFiniteError, problem
+from rnnkit.train.checks import (as_floats, check_arguments, loss_and_state,
+                                 warn_config_changes)
 from rnnkit.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.devices import amp_enabled, make_grad_scaler, select_device
@@ -85,14 +87,15 @@ class Trainer:
     for you. ``evaluate_fn(model, val_batches) -> dict[str, float]`` replaces the default
     evaluation (the mean ``loss_fn`` over ``val_batches`` as ``val_loss``); it is called
     once per epoch under ``torch.no_grad()`` with the model in eval mode, and gets
-    ``val_batches`` as given (even None, for an evaluate_fn with data of its own). With ``out_dir``, the trainer writes ``checkpoint.pt``,
-    ``metrics.csv``, ``training_curve.png`` (and ``tensorboard/``) there.
+    ``val_batches`` as given (even None, for an evaluate_fn with data of its own). With
+    ``out_dir``, the trainer writes ``checkpoint.pt``, ``metrics.csv``,
+    ``training_curve.png`` (and ``tensorboard/``) there.
     """
 
     def __init__(self, model: torch.nn.Module, loss_fn: LossFn, cfg: TrainConfig | None = None,
                  out_dir: str | Path | None = None, evaluate_fn: EvaluateFn | None = None) -> None:
         cfg = TrainConfig() if cfg is None else cfg
-        _check_arguments(model, loss_fn, cfg, evaluate_fn)
+        check_arguments(model, loss_fn, cfg, evaluate_fn)
         if out_dir is None and (cfg.checkpoint_every_steps or cfg.tensorboard):
             field_name = "checkpoint_every_steps" if cfg.checkpoint_every_steps else "tensorboard"
             raise ConfigError(problem(f"TrainConfig.{field_name}", expected="a Trainer with out_dir",
@@ -175,7 +178,7 @@ class Trainer:
         seed_everything(self.cfg.seed)
 
     def _restore(self, run: _Run, ckpt: dict[str, Any], path: Path) -> None:
-        _warn_config_changes(ckpt.get("config", {}), self.cfg.to_dict())
+        warn_config_changes(ckpt.get("config", {}), self.cfg.to_dict())
         self.model.load_state_dict(ckpt["model"])
         run.optimizer.load_state_dict(ckpt["optimizer"])
         if run.scheduler is not None and ckpt["scheduler"] is not None:
@@ -277,7 +280,7 @@ class Trainer:
                 out = self.loss_fn(run.model, unit)
             else:
                 out = self.loss_fn(run.model, unit, state)
-        return _loss_and_state(out, tbptt=self.cfg.tbptt_steps is not None)
+        return loss_and_state(out, tbptt=self.cfg.tbptt_steps is not None)
 
     def _backward(self, run: _Run, loss: torch.Tensor, index: int, chunk: int | None = None) -> float:
         """Backward of ``loss / accumulate``; a NaN/inf loss is noted (or raised). Returns it."""
@@ -372,7 +375,7 @@ class Trainer:
         if self.evaluate_fn is not None:
             self.model.eval()
             with torch.no_grad():
-                metrics = _as_floats(self.evaluate_fn(self.model, val_batches))
+                metrics = as_floats(self.evaluate_fn(self.model, val_batches))
         else:
             autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if run.amp else nullcontext
             metrics = evaluate_loss(self.model, val_batches, self.loss_fn, self.cfg, run.device,
@@ -471,57 +474,3 @@ def _length(batches: Iterable[Any]) -> int | None:
         return len(batches)  # type: ignore[arg-type]
     except TypeError:
         return None
-
-
-def _loss_and_state(out: Any, tbptt: bool) -> tuple[torch.Tensor, Any]:
-    if tbptt:
-        if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise ConfigError(problem("loss_fn(model, chunk, state) with tbptt_steps set",
-                                      expected="a (loss, state) pair", got=type(out).__name__,
-                                      fix="return the new recurrent state with the loss"))
-        loss, state = out
-    else:
-        if isinstance(out, (tuple, list)):
-            raise ConfigError(problem("loss_fn(model, batch)", expected="a scalar Tensor",
-                                      got=type(out).__name__, fix="return the loss alone; "
-                                      "(loss, state) pairs are for tbptt_steps"))
-        loss, state = out, None
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        got = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise ShapeError(problem("loss_fn: the loss", expected="a scalar (0-dim) Tensor", got=got,
-                                 fix="reduce it, e.g. with .mean()"))
-    return loss, state
-
-
-def _as_floats(metrics: Any) -> dict[str, float]:
-    if not isinstance(metrics, dict) or not metrics:
-        raise ConfigError(problem("evaluate_fn(model, val_batches)", expected="a non-empty dict "
-                                  "of metric name to number", got=type(metrics).__name__))
-    try:
-        return {str(k): float(v) for k, v in metrics.items()}
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise ConfigError(problem("evaluate_fn(model, val_batches)", expected="numbers as values",
-                                  got=repr(metrics)[:200])) from err
-
-
-def _check_arguments(model: Any, loss_fn: Any, cfg: Any, evaluate_fn: Any) -> None:
-    if not isinstance(model, torch.nn.Module):
-        raise ConfigError(problem("Trainer: model", expected="a torch.nn.Module",
-                                  got=type(model).__name__))
-    if not callable(loss_fn):
-        raise ConfigError(problem("Trainer: loss_fn", expected="a callable loss_fn(model, batch)",
-                                  got=type(loss_fn).__name__))
-    if not isinstance(cfg, TrainConfig):
-        raise ConfigError(problem("Trainer: cfg", expected="a TrainConfig",
-                                  got=type(cfg).__name__, fix="use TrainConfig.from_dict(d)"))
-    if evaluate_fn is not None and not callable(evaluate_fn):
-        raise ConfigError(problem("Trainer: evaluate_fn", expected="None or a callable",
-                                  got=type(evaluate_fn).__name__))
-
-
-def _warn_config_changes(saved: dict[str, Any], current: dict[str, Any]) -> None:
-    changed = sorted(k for k in current if k in saved and saved[k] != current[k])
-    if changed:
-        warnings.warn(f"resuming with a TrainConfig that differs from the checkpoint's in "
-                      f"{', '.join(changed)}; the run may not match an uninterrupted one",
-                      UserWarning, stacklevel=4)
