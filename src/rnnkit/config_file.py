@@ -32,7 +32,8 @@ from pathlib import Path
 from rnnkit.errors import ConfigError, unknown_name
 
 TABLES = ("task", "data", "model", "train")
-DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates")
+DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates",
+             "label")
 TASK_KEYS = ("name",)
 
 

@@ -2,6 +2,7 @@
 invariance, save/load, the scikit-learn contract and the errors users meet."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -31,7 +32,7 @@ def sines(n, seed, lengths=(12, 60)):
 @pytest.fixture(scope="module")
 def fitted():
     X, y = sines(160, seed=0)
-    clf = SequenceClassifier(hidden_size=16, epochs=20, patience=5, seed=0)
+    clf = SequenceClassifier(cell="gru", hidden_size=16, epochs=20, patience=20, batch_size=16, seed=0)
     return clf.fit(X, y)
 
 
@@ -122,7 +123,7 @@ def test_stratified_split_keeps_class_shares_and_every_class_in_training():
     codes = np.array([0] * 40 + [1] * 20 + [2] * 2 + [3])
     train, val = stratified_split(codes, 0.25, seed=0)
     assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(codes)
-    assert [int((codes[val] == k).sum()) for k in range(4)] == [10, 5, 0, 0]  # round(2 * .25) = 0
+    assert [int((codes[val] == k).sum()) for k in range(4)] == [10, 5, 1, 0]  # halves round up
     assert set(codes[train]) == {0, 1, 2, 3}
 
 
@@ -175,6 +176,8 @@ def test_bad_series_errors_name_the_sequence_and_step():
         fit(np.zeros((2, 5)), ["a", "b"])
     with pytest.raises(DataError, match="expected at least one sequence, got none"):
         fit([], [])
+    with pytest.raises(DataError, match=r"got a DataFrame \(convert an sktime nested DataFrame"):
+        fit(pd.DataFrame({"dim_0": [1.0, 2.0]}), ["a", "b"])
 
 
 def test_predict_checks_the_channel_count_and_needs_no_labels(fitted):
@@ -191,3 +194,10 @@ def test_sktime_layout_warns():
     clf = SequenceClassifier(hidden_size=4, epochs=1, val_fraction=0.0)
     with pytest.warns(UserWarning, match=r"numpy3D layout is \(N, C, T\)"):
         clf.fit(X, ["a", "b"] * 2)
+
+
+def test_labels_of_another_type_than_in_fit_warn(fitted):
+    X, _ = sines(4, seed=6)
+    with pytest.warns(UserWarning, match=r"none of the labels in y is a class of this model: "
+                                         r"expected some of \['high', 'low'\], got \[0, 1\]"):
+        assert fitted.score(X, [0, 1, 0, 1]) == 0.0

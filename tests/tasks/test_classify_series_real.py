@@ -1,19 +1,17 @@
 """SequenceClassifier on real panels from sktime: small, few epochs, far above chance."""
 
-import numpy as np
 import pytest
 
+from rnnkit.data.panels import load_panel
 from rnnkit.tasks.classify_series import SequenceClassifier
 
 pytest.importorskip("sktime")
-
-from rnnkit.data.panels import load_panel  # noqa: E402
 
 
 def test_basic_motions_beats_chance_side_by_side_with_baselines():
     X, y = load_panel("basic-motions", "train")
     X_test, y_test = load_panel("basic-motions", "test")
-    clf = SequenceClassifier(hidden_size=16, epochs=25, patience=25, seed=0).fit(X, y)
+    clf = SequenceClassifier(hidden_size=16, epochs=25, patience=25, batch_size=8, seed=0).fit(X, y)
     table = clf.evaluate(X_test, y_test).table
     assert table.loc["rnnkit", "accuracy"] >= 0.6  # chance: 0.25
     assert set(table.index) == {"rnnkit", "nearest_centroid", "1nn_euclidean", "1nn_dtw"}

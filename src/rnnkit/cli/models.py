@@ -8,11 +8,12 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli import classify as classify_cmd
 from rnnkit.cli.tables import print_table
 from rnnkit.config_file import read_config
 from rnnkit.errors import ConfigError, unknown_name
 
-TASKS = ("forecast",)
+TASKS = ("forecast", "classify-series")
 
 
 def train(config: Path = typer.Argument(..., help="TOML config with [task] [data] [model] [train]."),
@@ -31,6 +32,8 @@ def train(config: Path = typer.Argument(..., help="TOML config with [task] [data
     cfg = read_config(config, set_)
     if cfg.task not in TASKS:
         raise ConfigError(unknown_name("task", cfg.task, TASKS))
+    if cfg.task == "classify-series":
+        return classify_cmd.train(cfg, out, resume)
     data = dict(cfg.data)
     source = data.pop("path", None) or datasets.load(data.pop("dataset", "seattle-weather"))
     data.pop("dataset", None)
@@ -53,6 +56,8 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
     import rnnkit
 
     est = rnnkit.load(model)
+    if est.task_name == "classify-series":
+        return classify_cmd.evaluate(est, model, data, json_out)
     result = est.evaluate(data, origins=origins)
     if json_out:
         typer.echo(result.table.to_json(orient="index"))
@@ -69,6 +74,8 @@ def predict(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
     import rnnkit
 
     est = rnnkit.load(model)
+    if est.task_name == "classify-series":
+        return classify_cmd.predict(est, data)
     frame = est.predict(data)
     for record in json.loads(frame.to_json(orient="records", date_format="iso")):
         sys.stdout.write(json.dumps(record) + "\n")

@@ -76,18 +76,23 @@ def load_panel(name: str, split: str = "train") -> tuple[list[np.ndarray], np.nd
 def panel_frame(name: str) -> pd.DataFrame:
     """Both splits of panel ``name`` as one long table: ``split, series, step, dim_0..dim_{C-1},
     label`` (one row per step; ``series`` numbers train then test)."""
-    parts, offset = [], 0
+    columns: dict[str, list] = {"split": [], "series": [], "step": [], "values": [], "label": []}
+    offset = 0
     for split in SPLITS:
         series, labels = load_panel(name, split)
-        for i, (values, label) in enumerate(zip(series, labels)):
-            part = pd.DataFrame(values, columns=[f"dim_{c}" for c in range(values.shape[1])])
-            part.insert(0, "step", np.arange(len(values)))
-            part.insert(0, "series", offset + i)
-            part.insert(0, "split", split)
-            part["label"] = label
-            parts.append(part)
+        lengths = np.array([len(s) for s in series])
+        columns["split"].append(np.repeat(split, lengths.sum()))
+        columns["series"].append(np.repeat(np.arange(offset, offset + len(series)), lengths))
+        columns["step"].append(np.concatenate([np.arange(n) for n in lengths]))
+        columns["values"].append(np.concatenate(series))  # (sum T_i, C)
+        columns["label"].append(np.repeat(labels, lengths))
         offset += len(series)
-    return pd.concat(parts, ignore_index=True)
+    values = np.concatenate(columns.pop("values"))
+    frame = pd.DataFrame({k: np.concatenate(v) for k, v in columns.items() if k != "label"})
+    for c in range(values.shape[1]):
+        frame[f"dim_{c}"] = values[:, c]
+    frame["label"] = np.concatenate(columns["label"])
+    return frame
 
 
 def panel_from_frame(frame: pd.DataFrame, *, id: str = "series", label: str | None = "label",

@@ -1,3 +1,4 @@
 """Task recipes; importing this package registers every task for :func:`rnnkit.load`."""
 
 from rnnkit.tasks import forecast  # noqa: F401  (registers "forecast")
+from rnnkit.tasks import classify_series  # noqa: F401,E402  (registers "classify-series")

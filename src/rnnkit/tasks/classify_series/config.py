@@ -30,7 +30,8 @@ class SequenceClassifierConfig:
     lr: float = 3e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0
-    patience: int = 15  # early-stopping patience in epochs on the validation loss
+    patience: int = 30  # early-stopping patience in epochs on the validation loss (long: small
+    #                     validation sets are noisy)
     val_fraction: float = 0.15  # stratified share of the training set held out for early stopping
     keep_train_set: bool = True  # keep the scaled training set in the model file, so a loaded
     #                              model's evaluate() still scores the 1-NN / centroid baselines

@@ -51,6 +51,10 @@ class ClassificationReport:
     confusion: dict[str, pd.DataFrame] = field(default_factory=dict)  # per model: true x predicted
     predictions: dict[str, np.ndarray] = field(default_factory=dict)  # per model: predicted labels
 
+    def __repr__(self) -> str:
+        return (f"ClassificationReport (.table; .confusion and .predictions per model)\n"
+                f"{self.table.to_string(float_format=lambda v: f'{v:.3f}')}")
+
 
 @register_task("classify-series")
 class SequenceClassifier:
@@ -84,21 +88,24 @@ class SequenceClassifier:
         cfg = self.config
         cfg.validate()
         series = as_series_list(X, "SequenceClassifier.fit")
-        self.classes_, codes = encode_labels(as_labels(y, len(series), "SequenceClassifier.fit"),
-                                             "SequenceClassifier.fit")
-        self.n_channels_ = series[0].shape[1]
-        self.scaler_ = ChannelScaler.fit(series)
-        scaled = self.scaler_.transform(series)
+        classes, codes = encode_labels(as_labels(y, len(series), "SequenceClassifier.fit"),
+                                       "SequenceClassifier.fit")
+        scaler = ChannelScaler.fit(series)
+        scaled = scaler.transform(series)
         torch.manual_seed(cfg.seed)
-        self.model_ = self._build()
-        self.history_ = train_network(self.model_, scaled, codes, cfg, out_dir, resume)
-        self.model_.eval()
+        model = self._build(series[0].shape[1], len(classes))
+        history = train_network(model, scaled, codes, cfg, out_dir, resume)
+        # learned state only once training has succeeded (a failed fit leaves none behind)
+        for stale in ("metrics_", "train_set_"):
+            self.__dict__.pop(stale, None)
+        self.classes_, self.n_channels_, self.scaler_ = classes, series[0].shape[1], scaler
+        self.model_, self.history_ = model.eval(), history
         self.train_set_ = (scaled, codes)
         return self
 
-    def _build(self) -> SequenceClassifierNet:
+    def _build(self, n_channels: int, n_classes: int) -> SequenceClassifierNet:
         cfg = self.config
-        return SequenceClassifierNet(n_channels=self.n_channels_, n_classes=len(self.classes_),
+        return SequenceClassifierNet(n_channels=n_channels, n_classes=n_classes,
                                      cell=cfg.cell, hidden_size=cfg.hidden_size,
                                      num_layers=cfg.num_layers, bidirectional=cfg.bidirectional,
                                      pooling=cfg.pooling, dropout=cfg.dropout,
@@ -117,23 +124,40 @@ class SequenceClassifier:
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
-        logits = predict_logits(self.model_, self._scaled(X, "SequenceClassifier.predict_proba"))
+        scaled = self._scaled(X, "SequenceClassifier.predict_proba")
+        logits = predict_logits(self.model_, scaled)
         return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
         """The most probable label of each series ``(N,)``."""
-        logits = predict_logits(self.model_, self._scaled(X, "SequenceClassifier.predict"))
+        scaled = self._scaled(X, "SequenceClassifier.predict")
+        logits = predict_logits(self.model_, scaled)
         return self.classes_[logits.argmax(1)]
 
     def score(self, X, y) -> float:
         """Accuracy on ``(X, y)`` (scikit-learn's ``ClassifierMixin.score``)."""
-        return M.accuracy(as_labels(y, len(X), "SequenceClassifier.score"), self.predict(X).tolist())
+        predicted = self.predict(X).tolist()
+        truth = as_labels(y, len(predicted), "SequenceClassifier.score")
+        self._warn_unknown_labels(truth, "score")
+        return M.accuracy(truth, predicted)
+
+    def _warn_unknown_labels(self, truth: list, where: str) -> None:
+        """No label of ``y`` among ``classes_`` is legal but almost surely a mistake, such as
+        labels that came back from a CSV as numbers after training on strings."""
+        known = set(self.classes_.tolist())
+        if not any(label in known for label in truth):
+            seen = M.label_set(truth)[:5]
+            warnings.warn(f"SequenceClassifier.{where}: none of the labels in y is a class of this "
+                          f"model: expected some of {self.classes_.tolist()[:5]}, got {seen} "
+                          "(convert the labels to the type used in fit, e.g. y.astype(str))",
+                          UserWarning, stacklevel=3)
 
     def evaluate(self, X, y, *, baselines=B.NAMES) -> ClassificationReport:
         """Accuracy and macro-F1 of rnnkit and the ``baselines`` (fitted on the training set)
         on ``(X, y)``, side by side, with a confusion matrix per model."""
         scaled = self._scaled(X, "SequenceClassifier.evaluate")
         truth = as_labels(y, len(scaled), "SequenceClassifier.evaluate")
+        self._warn_unknown_labels(truth, "evaluate")
         codes = {"rnnkit": predict_logits(self.model_, scaled).argmax(1)}
         for name in self._baselines(baselines):
             train, train_codes = self.train_set_
@@ -142,8 +166,9 @@ class SequenceClassifier:
         report = ClassificationReport(pd.DataFrame(columns=["accuracy", "macro_f1"], dtype=float))
         for name, c in codes.items():
             pred = self.classes_[c]
-            report.table.loc[name] = [M.accuracy(truth, pred.tolist()), M.macro_f1(truth, pred.tolist(), labels)]
-            report.confusion[name] = M.confusion_frame(truth, pred.tolist(), labels)
+            listed = pred.tolist()
+            report.table.loc[name] = [M.accuracy(truth, listed), M.macro_f1(truth, listed, labels)]
+            report.confusion[name] = M.confusion_frame(truth, listed, labels)
             report.predictions[name] = pred
         report.table.index.name = "model"
         self.metrics_ = report.table.to_dict(orient="index")
@@ -191,7 +216,7 @@ class SequenceClassifier:
         self.classes_ = class_array(pre["classes"])
         self.n_channels_ = pre["n_channels"]
         self.scaler_ = ChannelScaler.from_dict(pre["scaler"])
-        self.model_ = self._build()
+        self.model_ = self._build(self.n_channels_, len(self.classes_))
         self.model_.load_state_dict({k[len("model."):]: v for k, v in bundle.tensors.items()
                                      if k.startswith("model.")})
         self.model_.to(select_device(self.config.device)).eval()

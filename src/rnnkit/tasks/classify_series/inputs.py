@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Hashable
 
 import numpy as np
+import pandas as pd
 
 from rnnkit.errors import DataError, ShapeError, problem
 
@@ -38,6 +39,10 @@ def as_series_list(X, where: str, n_channels: int | None = None) -> list[np.ndar
 
 
 def _items(X, where: str) -> list:
+    if isinstance(X, pd.DataFrame):
+        raise DataError(problem(f"{where}: X", expected=LAYOUT, got="a DataFrame",
+                                fix="convert an sktime nested DataFrame with rnnkit.data.panels."
+                                "from_sktime(X), a long table with panel_from_frame(frame)"))
     if isinstance(X, np.ndarray) or hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
         arr = np.asarray(X)
         if arr.ndim == 3:
