@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a busy machine
 
-import rnnkit
-from rnnkit.data.synthetic import adding_problem
-from rnnkit.train import TrainConfig, Trainer
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import rnnkit  # noqa: E402
+from rnnkit.data.synthetic import adding_problem  # noqa: E402
+from rnnkit.train import TrainConfig, Trainer  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 
