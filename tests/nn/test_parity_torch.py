@@ -152,3 +152,11 @@ def test_unbatched_input_matches_torch():
         torch.testing.assert_close(out, out_r)
         torch.testing.assert_close(h, h_r)
         torch.testing.assert_close(c, c_r)
+
+
+def test_torch_compat_helpers():
+    ours = rnnkit.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    ref = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    ours.flatten_parameters()
+    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == \
+        [[tuple(w.shape) for w in ws] for ws in ref.all_weights]

@@ -144,6 +144,17 @@ class RecurrentLayer(nn.Module):
                 out += [w.w_hr] if w.w_hr is not None else []
         return out
 
+    def flatten_parameters(self) -> None:
+        """Accepted for drop-in compatibility with ``torch.nn``; a no-op (the fused kernel
+        takes the parameters as they are)."""
+
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """Per layer and direction, the parameters in torch's order (as ``torch.nn``)."""
+        per = len(self.flat_weights()) // (self.num_layers * self.num_directions)
+        flat = self.flat_weights()
+        return [flat[i: i + per] for i in range(0, len(flat), per)]
+
     # ---- forward --------------------------------------------------------------------------
     def select_impl(self) -> str:
         """Which path a forward call takes: ``"torch"``, ``"rnnkit"`` or ``"reference"``."""
