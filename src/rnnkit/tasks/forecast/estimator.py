@@ -84,7 +84,7 @@ class Forecaster:
         series = self._read(data, cfg.freq)
         self.freq_ = series.freq
         self.season_ = cfg.season or default_season(series.freq)
-        self._check_length(series, need=cfg.lookback + cfg.horizon + 1)
+        self._check_length(series, cfg.lookback + cfg.horizon + 1, "lookback + horizon + 1")
         series = self._to_model_units(series)
         splits = self._splits(series)
         self.scalers_ = fit_scalers(series, splits)
@@ -127,13 +127,13 @@ class Forecaster:
         f = bt.network_forecasts(self.model_, self.likelihood_, feats, pairs, self.config.lookback, device)
         return self._from_model_units(f)
 
-    def _check_length(self, series: SeriesSet, need: int) -> None:
+    def _check_length(self, series: SeriesSet, need: int, rule: str) -> None:
         for key, values in zip(series.ids, series.values):
             if len(values) < need:
                 name = "" if key is None else f" {key!r}"
-                raise DataError(problem(f"series{name} length", expected=f">= lookback + horizon + 1 "
-                                        f"= {need} rows", got=len(values), fix="use a smaller lookback "
-                                        "or horizon, or more data"))
+                raise DataError(problem(f"series{name} length", expected=f">= {rule} = {need} rows",
+                                        got=len(values), fix="use a smaller lookback or horizon, "
+                                        "or more data"))
 
     def _splits(self, series: SeriesSet) -> list[int]:
         """Per series, the first validation step: the last ``val_fraction`` of its time."""
@@ -202,7 +202,7 @@ class Forecaster:
         """
         self._check_fitted()
         series = self._read(data, self.freq_)
-        self._check_length(series, need=self.config.lookback)
+        self._check_length(series, self.config.lookback, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
         return self._frame(series, pairs, self._forecast(series, pairs))
 
@@ -228,6 +228,7 @@ class Forecaster:
         self._check_fitted()
         cfg = self.config
         series = self._read(data, self.freq_)
+        self._check_length(series, cfg.lookback + cfg.horizon, "lookback + horizon")
         pairs = bt.origins([len(v) for v in series.values], cfg.lookback, cfg.horizon, origins)
         if not pairs:
             raise DataError(problem("evaluate: data", expected=f"series of at least lookback + "
