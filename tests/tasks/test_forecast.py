@@ -113,3 +113,13 @@ def test_past_and_static_covariates_are_used():
                                               origins=20)
     without = rnnkit.Forecaster(**kw).backtest(df, time="date", target="y", id="id", origins=20)
     assert with_x.table.loc["rnnkit", "MAE"] < 0.5 * without.table.loc["rnnkit", "MAE"]
+
+
+def test_stream_gives_predict_forecasts(fitted):
+    f, _ = fitted
+    df = seasonal_frame(60)
+    stream = f.stream()
+    outs = [stream.step(row) for row in df.to_dict(orient="records")]
+    assert all(o is None for o in outs[:20]) and outs[20] is not None
+    pd.testing.assert_frame_equal(outs[-1], f.predict(df.iloc[-f.config.lookback - 2:]))
+    pd.testing.assert_frame_equal(outs[-1], f.predict(df))

@@ -266,6 +266,13 @@ class Forecaster:
         self.fit(history, time=time, target=target, **columns)
         return self.evaluate(frame, origins=origins, baselines=baselines)
 
+    def stream(self):
+        """A :class:`~rnnkit.tasks.forecast.stream.ForecastStream` over one live series."""
+        from rnnkit.tasks.forecast.stream import ForecastStream
+
+        self._check_fitted()
+        return ForecastStream(self)
+
     # ---- persistence ------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the model file (``.rnnkit``): config, scalers and weights; no pickle."""

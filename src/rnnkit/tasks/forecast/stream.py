@@ -1,0 +1,41 @@
+"""``Forecaster.stream()``: forecasts that follow a live series one observation at a time.
+
+The forecaster's encoder reads a window of ``lookback`` steps from a zero state, so a
+stream keeps the last ``lookback`` observations (a ring buffer) and re-encodes that window
+at each step: the work per step is ``lookback`` recurrent steps, constant in the stream's
+length. Each ``step`` returns the same forecast that ``predict`` gives for the history
+seen so far.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pandas as pd
+
+from rnnkit.errors import DataError, problem
+
+
+class ForecastStream:
+    """Stateful forecasting of one series: ``step({"date": ..., "y": ...}) -> DataFrame | None``."""
+
+    def __init__(self, forecaster) -> None:
+        self.forecaster = forecaster
+        c = forecaster.columns_
+        if c["id"] is not None or c["static"]:
+            raise DataError("Forecaster.stream() follows one series; a model trained with id= or "
+                            "static covariates needs predict() on a table instead")
+        self.columns = [c["time"], *c["targets"], *c["past"]]
+        self.rows: deque = deque(maxlen=forecaster.config.lookback + 2)
+
+    def step(self, values: dict) -> pd.DataFrame | None:
+        """Add one observation; return the next ``horizon`` steps' forecast, or None while
+        fewer than ``lookback`` observations have arrived."""
+        missing = [k for k in self.columns if k not in values]
+        if missing:
+            raise DataError(problem("stream step", expected=f"values for {self.columns}",
+                                    got=f"missing {missing}"))
+        self.rows.append({k: values[k] for k in self.columns})
+        if len(self.rows) < self.forecaster.config.lookback:
+            return None
+        return self.forecaster.predict(pd.DataFrame(list(self.rows)))
