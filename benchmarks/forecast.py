@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a busy machine
 
-import rnnkit
-from rnnkit.data import datasets
-from rnnkit.tasks.forecast.plot import plot_backtest
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+import rnnkit  # noqa: E402
+from rnnkit.data import datasets  # noqa: E402
+from rnnkit.tasks.forecast.plot import plot_backtest  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 
