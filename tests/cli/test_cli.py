@@ -9,7 +9,7 @@ from rnnkit._version import __version__
 from rnnkit.cli.main import main
 
 COMMANDS = [["quickstart"], ["train"], ["evaluate"], ["predict"], ["datasets"], ["datasets", "list"],
-            ["datasets", "export"]]
+            ["datasets", "export"], ["watch"]]
 
 
 def test_version(capsys):

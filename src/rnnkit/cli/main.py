@@ -15,6 +15,7 @@ from rnnkit._version import __version__
 from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import models as models_cmd
 from rnnkit.cli import quickstart as quickstart_cmd
+from rnnkit.cli import watch as watch_cmd
 from rnnkit.errors import RnnkitError
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 app.command("quickstart")(quickstart_cmd.quickstart)
+app.command("watch")(watch_cmd.watch)
 app.add_typer(datasets_cmd.app, name="datasets")
 models_cmd.register(app)
 

@@ -17,7 +17,7 @@ CELLS = ("lstm", "gru", "rnn")
 
 @dataclass
 class AnomalyConfig:
-    method: str = "predict"  # "predict": next-step prediction error (Telemanom); "autoencoder": window reconstruction error
+    method: str = "predict"  # "predict": prediction error (Telemanom); "autoencoder": reconstruction error
     cell: str = "lstm"  # recurrent layer: "lstm", "gru" or "rnn" (rnnkit.nn)
     hidden_size: int = 64  # recurrent width
     num_layers: int = 1  # stacked recurrent layers
@@ -27,14 +27,15 @@ class AnomalyConfig:
     zoneout: float = 0.0
     window: int = 64  # training chunk length (predict) / window length W scored as one (autoencoder)
     burn_in: int = 8  # predict: first steps of a chunk or stream that warm the state up, left unscored
-    corrupt: float = 0.02  # training only: share of input values moved by +-U(2, 6) std (targets stay clean)
-    smoothing: int = 4  # EWMA span of the errors: alpha = 2 / (smoothing + 1); 1 = no smoothing
+    horizons: int = 4  # predict: a point's error is the smallest of its predictions made 1..K steps before
+    corrupt: float = 0.05  # training only: share of input values moved by +-U(2, 6) std (targets stay clean)
+    smoothing: int = 2  # EWMA span of the errors: alpha = 2 / (smoothing + 1); 1 = no smoothing
     z_min: float = 2.0  # threshold search: z in z_min, z_min + 0.5, ..., z_max (epsilon = mu + z sigma)
     z_max: float = 10.0
     min_decrease: float = 0.13  # p of the minimum-percent-decrease pruning (Hundman et al. 2018)
-    buffer_size: int = 2000  # smoothed errors the online threshold is searched over (the most recent)
+    buffer_size: int = 2000  # the last unflagged scores the online threshold is searched over
     update_every: int = 50  # recompute the threshold after every this many scored steps
-    min_history: int = 100  # scored steps needed before the first online recompute (until then: fit's threshold)
+    min_history: int = 100  # buffered scores before the first online search (until then: fit's threshold)
     fill: str | None = None  # missing values: None (error), "interpolate", "ffill", "zero"
     freq: str | None = None  # resample to this pandas frequency; None: infer, error if irregular
     epochs: int = 60  # upper bound; early stopping usually ends sooner
@@ -76,16 +77,17 @@ class AnomalyConfig:
         if self.cell not in CELLS:
             raise ConfigError(unknown_name("cell", str(self.cell), CELLS))
         for name, low in (("hidden_size", 1), ("num_layers", 1), ("window", 2), ("burn_in", 0),
+                          ("horizons", 1),
                           ("smoothing", 1), ("buffer_size", 10), ("update_every", 1),
                           ("min_history", 2), ("epochs", 1), ("batch_size", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(problem(f"AnomalyDetector: {name}", expected=f"an integer >= {low}",
                                           got=repr(value)))
-        if self.method == "predict" and self.window < self.burn_in + 2:
-            raise ConfigError(problem("AnomalyDetector: window", expected=f">= burn_in + 2 = "
-                                      f"{self.burn_in + 2} (a chunk must hold a scored step)",
-                                      got=self.window))
+        need = max(self.burn_in, self.horizons) + 2
+        if self.method == "predict" and self.window < need:
+            raise ConfigError(problem("AnomalyDetector: window", expected=f">= max(burn_in, horizons) "
+                                      f"+ 2 = {need} (a chunk must hold a scored step)", got=self.window))
         if self.min_history > self.buffer_size:
             raise ConfigError(problem("AnomalyDetector: min_history", expected=f"<= buffer_size="
                                       f"{self.buffer_size}", got=self.min_history))

@@ -33,13 +33,13 @@ import torch
 from rnnkit.bundle import save_bundle
 from rnnkit.data.frames import SeriesSet, read_series
 from rnnkit.data.scaling import SeriesScaler
-from rnnkit.errors import DataError, NotFittedError, problem
+from rnnkit.errors import BundleError, DataError, NotFittedError, problem
 from rnnkit.tasks.anomaly import evaluation as ev
 from rnnkit.tasks.anomaly.config import AnomalyConfig
 from rnnkit.tasks.anomaly.networks import build, scoring_copy
 from rnnkit.tasks.anomaly.ranges import Detection, points_frame, ranges_frame
-from rnnkit.tasks.anomaly.residuals import (prediction_residuals, reconstruction_residuals,
-                                            unscored_prefix)
+from rnnkit.tasks.anomaly.residuals import (normalize, prediction_residuals,
+                                            reconstruction_residuals, unscored_prefix)
 from rnnkit.tasks.anomaly.scoring import ScoreTracker
 from rnnkit.tasks.anomaly.stream import AnomalyStream, AutoencoderStream, PredictorStream
 from rnnkit.tasks.anomaly.threshold import Threshold, dynamic_threshold
@@ -72,8 +72,9 @@ class AnomalyDetector:
         cfg = self.config
         cfg.validate()
         channels = [columns] if isinstance(columns, str) else list(columns)
-        if not channels:
-            raise DataError(problem("fit: columns", expected="one or more channel columns", got="none"))
+        if not channels or len(set(channels)) != len(channels):
+            raise DataError(problem("fit: columns", expected="one or more distinct channel columns",
+                                    got=channels))
         self.columns_ = {"time": time, "channels": channels}
         series = self._read(data, cfg.freq)
         values, self.freq_ = series.values[0], series.freq
@@ -86,15 +87,22 @@ class AnomalyDetector:
         self.history_ = train(net, x, cfg, out_dir)
         self.model_ = net.cpu().eval()
         self._scorer = scoring_copy(self.model_)
-        raw = self._residuals(x, np.ones(len(channels)))  # (T, C) unnormalized
-        rms = np.sqrt(np.nanmean(raw ** 2, axis=0))
-        self.error_scale_ = np.where(rms > 1e-12, rms, 1.0)  # (C,)
-        infinite = Threshold(math.inf, cfg.z_max, -math.inf, 0, 0)
-        scores = self._tracker(infinite).push_many(raw / self.error_scale_).score
-        scores = scores[~np.isnan(scores)][-cfg.buffer_size:]
-        self.threshold_ = dynamic_threshold(scores, cfg.z_values, cfg.min_decrease)
+        self._calibrate(x)
         self.n_train_ = len(values)
         return self
+
+    def _calibrate(self, x: np.ndarray) -> None:
+        """From the errors on the (scaled) training series: the error scales ``σ`` ``(K, C)``
+        (RMS per horizon and channel) and the threshold a fresh stream starts with (the
+        search over the last ``buffer_size`` training scores)."""
+        cfg = self.config
+        raw = self._residuals(x)  # (T, K, C)
+        rms = np.sqrt(np.nanmean(raw ** 2, axis=0))
+        self.error_scale_ = np.where(rms > 1e-12, rms, 1.0)
+        never = Threshold(math.inf, cfg.z_max, -math.inf, 0, 0)  # the scores do not depend on it
+        scores = self._tracker(never).push_many(normalize(raw, self.error_scale_)).score
+        scores = scores[~np.isnan(scores)][-cfg.buffer_size:]
+        self.threshold_ = dynamic_threshold(scores, cfg.z_values, cfg.min_decrease)
 
     def _read(self, data, freq: str | None, extra: list[str] = ()) -> SeriesSet:
         """The validated series: channels as ``values[0]`` ``(T, C)``, ``extra`` columns as
@@ -111,11 +119,12 @@ class AnomalyDetector:
     def _scale(self, values: np.ndarray) -> np.ndarray:
         return (values - self.mean_) / self.std_
 
-    def _residuals(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def _residuals(self, x: np.ndarray) -> np.ndarray:
+        """Raw residuals ``(T, K, C)`` of the scaled series ``x``."""
         cfg = self.config
         if cfg.method == "predict":
-            return prediction_residuals(self._scorer, x, scale, cfg.burn_in)
-        return reconstruction_residuals(self._scorer, x, scale, cfg.window)
+            return prediction_residuals(self._scorer, x, cfg.burn_in)
+        return reconstruction_residuals(self._scorer, x, cfg.window)
 
     def _tracker(self, initial: Threshold | None = None) -> ScoreTracker:
         cfg = self.config
@@ -131,9 +140,10 @@ class AnomalyDetector:
                                  "columns=...) or load a saved model with rnnkit.load(path)")
 
     def _min_detect_length(self) -> tuple[int, str]:
-        if self.config.method == "predict":
-            return unscored_prefix(self.config.burn_in) + 1, "max(burn_in, 1) + 1"
-        return self.config.window, "window"
+        cfg = self.config
+        if cfg.method == "predict":
+            return unscored_prefix(cfg.burn_in, cfg.horizons) + 1, "max(burn_in, horizons) + 1"
+        return cfg.window, "window"
 
     def detect(self, data) -> Detection:
         """Score every point of ``data`` as a stream would, starting from a fresh state.
@@ -149,7 +159,7 @@ class AnomalyDetector:
     def _detect(self, values: np.ndarray, times) -> Detection:
         need, rule = self._min_detect_length()
         self._check_length(len(values), need, rule, "detect")
-        r = self._residuals(self._scale(values), self.error_scale_)  # (T, C)
+        r = normalize(self._residuals(self._scale(values)), self.error_scale_)  # (T, C)
         s = self._tracker().push_many(r)
         channels = self.columns_["channels"]
         return Detection(points_frame(times, self.columns_["time"], channels, s),
@@ -225,13 +235,19 @@ class AnomalyDetector:
         self.columns_ = bundle.config["columns"]
         pre = bundle.preprocessing
         self.mean_, self.std_ = np.asarray(pre["mean"], float), np.asarray(pre["std"], float)
-        self.error_scale_ = np.asarray(pre["error_scale"], float)
+        self.error_scale_ = np.asarray(pre["error_scale"], float).reshape(-1, len(self.columns_["channels"]))
         t = pre["threshold"]
         self.threshold_ = Threshold(t["epsilon"], t["z"], -math.inf if t["cut"] is None else t["cut"],
                                     t["sequences"], t["kept"], t["min_decrease"])
         self.freq_, self.n_train_ = pre["freq"], pre["n_train"]
         self.model_ = build(self.config.method, len(self.columns_["channels"]), self.config)
-        self.model_.load_state_dict(bundle.tensors)
+        try:
+            self.model_.load_state_dict(bundle.tensors)
+        except RuntimeError as err:
+            raise BundleError(problem("anomaly model file: weights", expected="tensors that fit its "
+                                      "settings", got=str(err).splitlines()[-1].strip(),
+                                      fix="the file was written by another rnnkit version; "
+                                          "refit and save again")) from None
         self.model_.eval()
         self._scorer = scoring_copy(self.model_)
         self.metrics_ = bundle.metrics

@@ -13,11 +13,15 @@ For the scored points, in order::
     flag_t = s_t > τ                               # τ: the threshold in effect (below)
 
 The threshold schedule (bounded work per step, documented in ``docs/anomaly.md``):
-``τ`` starts as the threshold found on the training errors. Each score then enters a
-buffer of the last ``buffer_size`` scores; after every ``update_every``-th scored point,
-once the buffer holds ``min_history`` scores, ``τ`` is recomputed over the buffer with
-:func:`~rnnkit.tasks.anomaly.threshold.dynamic_threshold` and applies from the next
-point on. A point is always judged by a threshold computed before it arrived.
+``τ`` starts as the threshold found on the training errors. Each score that is not
+flagged then enters a buffer of the last ``buffer_size`` such scores (flagged scores stay
+out, so the buffer describes normal behaviour and a second anomaly of the same size as
+the first is still an anomaly); after every ``update_every``-th scored point, once the
+buffer holds ``min_history`` scores, ``τ`` is recomputed over the buffer with
+:func:`~rnnkit.tasks.anomaly.threshold.dynamic_threshold` (the search for ``ε``, then
+``τ = max(ε, π) / (1 - p)``) and applies from the next point on. A point is always
+judged by a threshold computed before it arrived. Work per point: O(C), plus one search
+over at most ``buffer_size`` scores every ``update_every`` points.
 
 :meth:`ScoreTracker.push` takes one point (the stream); :meth:`ScoreTracker.push_many`
 takes a whole ``(T, C)`` array (batch) and runs the same scalar recursion, so both give

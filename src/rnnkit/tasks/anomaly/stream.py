@@ -24,7 +24,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from rnnkit.tasks.anomaly.residuals import unscored_prefix
+from rnnkit.tasks.anomaly.residuals import normalize, unscored_prefix
 from rnnkit.tasks.anomaly.scoring import ScoreTracker, StepResult
 from rnnkit.tasks.anomaly.values import step_values
 
@@ -33,7 +33,7 @@ class AnomalyStream:
     """State of one stream; make one with ``AnomalyDetector.stream()``."""
 
     def __init__(self, net, tracker: ScoreTracker, channels, mean: np.ndarray, std: np.ndarray,
-                 error_scale: np.ndarray) -> None:
+                 error_scale: np.ndarray) -> None:  # error_scale: (K, C)
         self.channels = tuple(channels)
         self.tracker = tracker
         self._net, self._mean, self._std, self._scale = net, mean, std, error_scale
@@ -53,20 +53,27 @@ class AnomalyStream:
 
 
 class PredictorStream(AnomalyStream):
-    """Next-step prediction error, one result per step."""
+    """Prediction error, one result per step."""
 
     def __init__(self, *args, burn_in: int) -> None:
         super().__init__(*args)
-        self._first = unscored_prefix(burn_in)
-        self._pred = None  # x̂ of the coming step, (C,)
+        self._first = unscored_prefix(burn_in, self._net.horizons)
+        self._made = deque(maxlen=self._net.horizons)  # predictions of the last K steps, (K, C) each
+        self._prev = None  # the last step's scaled values, (C,)
 
     @torch.inference_mode()
     def step(self, values, time=None) -> StepResult:
         """Feed one step; returns its score, threshold, flag and driving channels."""
         x = self._scaled(values)  # (C,)
-        r = (x - self._pred) / self._scale if self.steps >= self._first else None
-        pred, self._state = self._net.step(torch.from_numpy(x)[None], self._state)  # (1, C)
-        self._pred = pred[0].numpy()
+        r = None
+        if self.steps >= self._first:  # x̂ of this step made k + 1 steps ago is _made[-1 - k][k]
+            raw = np.stack([x - self._made[-1 - k][k] for k in range(len(self._made))])  # (K, C)
+            r = normalize(raw, self._scale)
+        prev = x if self._prev is None else self._prev  # a series starts with no change
+        pred, self._state = self._net.step(torch.from_numpy(x)[None], torch.from_numpy(prev)[None],
+                                           self._state)  # (1, K, C)
+        self._made.append(pred[0].numpy())
+        self._prev = x
         self.steps += 1
         return self.tracker.push(r, time)
 
@@ -78,6 +85,7 @@ class AutoencoderStream(AnomalyStream):
         super().__init__(*args)
         self.window = window
         self._inputs: list[np.ndarray] = []  # scaled steps of the open window
+        self._anchor = None  # (C,): the last value before the open window
         self._times: list = []
         self._ready: deque[StepResult] = deque()  # scored, not yet returned (at most W)
 
@@ -85,7 +93,10 @@ class AutoencoderStream(AnomalyStream):
     def step(self, values, time=None) -> StepResult | None:
         """Feed one step; returns the result of step ``steps - window`` once it is scored."""
         x = self._scaled(values)
-        code, self._state = self._net.encode_step(torch.from_numpy(x)[None], self._state)  # (1, P)
+        if self._anchor is None:
+            self._anchor = x  # the first window of a stream is anchored at its first value
+        d = torch.from_numpy(x - self._anchor)[None]  # (1, C)
+        code, self._state = self._net.encode_step(d, self._state)  # (1, P)
         self._inputs.append(x)
         self._times.append(time)
         self.steps += 1
@@ -94,8 +105,9 @@ class AutoencoderStream(AnomalyStream):
         return self._ready.popleft() if self._ready else None
 
     def _close(self, code: torch.Tensor) -> None:
-        recon = self._net.decode(code, self.window)[0].numpy()  # (W, C)
-        r = (np.stack(self._inputs) - recon) / self._scale  # (W, C)
+        recon = self._anchor + self._net.decode(code, self.window)[0].numpy()  # (W, C)
+        r = normalize((np.stack(self._inputs) - recon)[:, None], self._scale)  # (W, C)
         for row, time in zip(r, self._times):
             self._ready.append(self.tracker.push(row, time))
+        self._anchor = self._inputs[-1]
         self._inputs, self._times, self._state = [], [], None

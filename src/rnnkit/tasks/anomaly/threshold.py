@@ -11,8 +11,10 @@ threshold is ``ε = μ + z σ`` for the ``z`` in an ordered grid that maximises:
 where ``e_a = {e ∈ e_s : e > ε}`` are the anomalous errors and ``E_seq`` the maximal runs
 of consecutive anomalous errors. The best ``ε`` removes the most mean and spread with the
 fewest, most compact anomalies. A ``z`` whose ``e_a`` is empty or covers half of ``e_s``
-or more is not eligible; ties keep the larger ``z``; with no eligible ``z`` the threshold
-is ``μ + z_max σ`` (nothing in ``e_s`` is anomalous).
+or more is not eligible; ties keep the larger ``z``. With no eligible ``z`` nothing in
+``e_s`` stands out, and ``ε = max(e_s)``: every buffered error is nominal. (Telemanom
+falls back to ``μ + z_max σ``, which for a short, even buffer is far above anything
+seen; the maximum keeps the threshold where the data are.)
 
 Pruning (minimum percent decrease ``p``, §3.3): the maxima of the sequences in ``E_seq``
 are sorted in decreasing order, ``e_max^(1) ≥ … ≥ e_max^(K)``, and the largest error at or
@@ -22,9 +24,10 @@ the rest (all of them when no ``d^(i) ≥ p``) are reclassified as nominal.
 
 For a detector that runs forward in time the pruning rule becomes a level. In the
 buffer, the sequences that pruning reclassifies as nominal lift the nominal level to
-their largest maximum ``π``; a new sequence is anomalous only if its maximum ``m`` beats
-that level by the minimum percent decrease, ``(m - max(ε, π)) / m ≥ p``. So the
-threshold applied to the errors that follow is::
+their largest maximum ``π``; a new error ``e`` is anomalous only if it beats that level
+by more than the minimum percent decrease, ``(e - max(ε, π)) / e > p``, as a kept
+sequence's maximum beats the next one. So the threshold applied to the errors that
+follow is::
 
     τ = max(ε, π) / (1 - p)
 
@@ -45,7 +48,7 @@ class Threshold:
     """The result of one search: ``value`` (``τ``) is what errors are compared to."""
 
     epsilon: float  # μ + z σ
-    z: float  # the chosen z (z_max when none was eligible)
+    z: float  # the chosen z ((max - μ) / σ when none was eligible)
     cut: float  # π: the largest pruned sequence maximum (-inf when nothing was pruned)
     sequences: int  # |E_seq| at epsilon
     kept: int  # sequences that survived pruning
@@ -68,8 +71,9 @@ def search_epsilon(e_s: np.ndarray, z_values) -> tuple[float, float]:
     mu, sigma = float(e_s.mean()), float(e_s.std())
     z_values = tuple(z_values)
     if sigma <= 0.0 or mu <= 0.0:
-        return mu, z_values[-1]  # constant errors: anything above them is anomalous
-    best, choice = -np.inf, (mu + z_values[-1] * sigma, z_values[-1])
+        return mu, 0.0  # constant errors: anything above them is anomalous
+    top = float(e_s.max())
+    best, choice = -np.inf, (top, (top - mu) / sigma)  # no eligible z: all of e_s is nominal
     for z in z_values:
         epsilon = mu + z * sigma
         above = e_s > epsilon

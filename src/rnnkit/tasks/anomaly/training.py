@@ -5,11 +5,12 @@ The series ``x`` ``(T, C)`` is cut into overlapping chunks of ``L = window`` ste
 early stopping when it fits at least one chunk.
 
 * predict: each chunk starts from a zero state, like a fresh stream; the loss is the mean
-  squared error of the next-step predictions after the burn-in::
+  squared error of the predictions ``k = 1..K`` steps ahead after the burn-in::
 
-      loss = mean_{t = b .. L-2} ||x̂_{t+1} - x_{t+1}||² / C     (b = burn_in)
+      loss = mean_k mean_{t = b .. L-k-1} ||x̂_{t+k} - x_{t+k}||² / C     (b = burn_in)
 
-* autoencoder: the loss is the mean squared reconstruction error of the chunk.
+* autoencoder: the loss is the mean squared reconstruction error of the chunk, encoded
+  relative to its anchor (the value before it).
 
 Outlier inputs (``corrupt = q``, training only): each input value is moved by
 ``±U(2, 6)`` (in scaled units, i.e. standard deviations) with probability ``q`` while the
@@ -35,9 +36,12 @@ def split(T: int, window: int, val_fraction: float) -> int:
     return T - val if val >= window and T - val >= window else T
 
 
-def chunks(x: np.ndarray, window: int) -> torch.Tensor:
-    """All ``(n, L, C)`` float32 chunks of ``x`` ``(T, C)``."""
-    return torch.from_numpy(np.ascontiguousarray(sliding(x, window))).float()
+def chunks(x: np.ndarray, window: int) -> TensorDataset:
+    """All chunks ``(n, L, C)`` of ``x`` ``(T, C)`` with their anchors ``(n, C)`` (the value
+    before each chunk; the chunk's first value for the chunk at 0), as float32."""
+    windows = torch.from_numpy(np.ascontiguousarray(sliding(x, window))).float()
+    anchors = torch.from_numpy(x[np.maximum(np.arange(len(windows)) - 1, 0)]).float()
+    return TensorDataset(windows, anchors)
 
 
 def corrupt(x: torch.Tensor, share: float) -> torch.Tensor:
@@ -54,13 +58,15 @@ def loss_for(method: str, burn_in: int, share: float):
         return corrupt(x, share) if model.training else x
 
     def predict_loss(model, batch):
-        (x,) = batch  # (N, L, C)
-        pred, _ = model(inputs(model, x))  # (N, L, C)
-        return torch.nn.functional.mse_loss(pred[:, burn_in:-1], x[:, burn_in + 1:])
+        x, prev = batch  # (N, L, C), (N, C)
+        pred, _ = model(inputs(model, x), prev)  # (N, L, K, C)
+        losses = [torch.nn.functional.mse_loss(pred[:, burn_in:-k - 1, k], x[:, burn_in + k + 1:])
+                  for k in range(model.horizons)]
+        return sum(losses) / len(losses)
 
     def autoencoder_loss(model, batch):
-        (x,) = batch
-        return torch.nn.functional.mse_loss(model(inputs(model, x)), x)
+        x, anchor = batch  # (N, L, C), (N, C)
+        return torch.nn.functional.mse_loss(model(inputs(model, x), anchor), x)
 
     return predict_loss if method == "predict" else autoencoder_loss
 
@@ -68,11 +74,10 @@ def loss_for(method: str, burn_in: int, share: float):
 def train(net: torch.nn.Module, x: np.ndarray, cfg, out_dir=None) -> History:
     """Fit ``net`` on ``x`` ``(T, C)`` (scaled) with the settings of ``cfg``."""
     cut = split(len(x), cfg.window, cfg.val_fraction)
-    loader = DataLoader(TensorDataset(chunks(x[:cut], cfg.window)), batch_size=cfg.batch_size,
-                        shuffle=True)
+    loader = DataLoader(chunks(x[:cut], cfg.window), batch_size=cfg.batch_size, shuffle=True)
     val = None
     if cut < len(x):
-        val = list(DataLoader(TensorDataset(chunks(x[cut:], cfg.window)), batch_size=1024))
+        val = list(DataLoader(chunks(x[cut:], cfg.window), batch_size=1024))
     train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
                             weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                             patience=cfg.patience if val else None, device=cfg.device,
