@@ -47,6 +47,17 @@ def test_search_finds_exactly_the_spike():
     assert t.value == pytest.approx(eps / 0.87)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_vectorized_search_equals_the_criterion_written_out(seed):
+    rng = np.random.default_rng(seed)
+    e = np.abs(rng.standard_t(3, size=int(rng.integers(20, 300)))) + 0.1
+    if seed % 2:
+        e = np.round(e, 1)  # ties between errors
+    expected = brute_force_epsilon(e, Z)
+    got = search_epsilon(e, Z)
+    assert got == pytest.approx(expected if expected is not None else (e.max(), got[1]), rel=1e-12)
+
+
 def test_search_without_any_eligible_z_takes_the_maximum():
     e = np.linspace(1, 2, 50)  # mu + 2 sigma = 2.08: nothing is ever above
     eps, z = search_epsilon(e, Z)

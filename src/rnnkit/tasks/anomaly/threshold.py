@@ -66,26 +66,37 @@ class Threshold:
 
 
 def search_epsilon(e_s: np.ndarray, z_values) -> tuple[float, float]:
-    """``(ε, z)`` maximising ``f(ε)`` over ``z_values`` (see the module docstring)."""
+    """``(ε, z)`` maximising ``f(ε)`` over ``z_values`` (see the module docstring).
+
+    All ``z`` at once in O(n log n): with ``e_s`` sorted, the errors at or below ``ε`` are a
+    prefix (their mean and spread come from prefix sums), and the runs above ``ε`` are
+    counted as ``#{e_i > ε} - #{min(e_i, e_{i-1}) > ε}`` (a run starts wherever an error
+    above ``ε`` follows one at or below it).
+    """
     e_s = np.asarray(e_s, dtype=np.float64)
-    mu, sigma = float(e_s.mean()), float(e_s.std())
-    z_values = tuple(z_values)
+    n, mu, sigma = len(e_s), float(e_s.mean()), float(e_s.std())
     if sigma <= 0.0 or mu <= 0.0:
         return mu, 0.0  # constant errors: anything above them is anomalous
-    top = float(e_s.max())
-    best, choice = -np.inf, (top, (top - mu) / sigma)  # no eligible z: all of e_s is nominal
-    for z in z_values:
-        epsilon = mu + z * sigma
-        above = e_s > epsilon
-        n_above = int(above.sum())
-        if n_above == 0 or 2 * n_above >= len(e_s):
-            continue
-        below = e_s[~above]
-        gain = (mu - below.mean()) / mu + (sigma - below.std()) / sigma
-        score = gain / (n_above + len(runs(above)) ** 2)
-        if score >= best:
-            best, choice = score, (epsilon, z)
-    return choice
+    z = np.asarray(z_values, dtype=np.float64)  # (Z,)
+    eps = mu + z * sigma  # (Z,)
+    ordered = np.sort(e_s)
+    below = np.searchsorted(ordered, eps, side="right")  # (Z,) errors <= eps
+    above = n - below
+    pairs = np.sort(np.minimum(e_s[1:], e_s[:-1]))  # (n - 1,)
+    sequences = above - (len(pairs) - np.searchsorted(pairs, eps, side="right"))
+    first = np.concatenate(([0.0], np.cumsum(ordered)))  # (n + 1,) prefix sums
+    second = np.concatenate(([0.0], np.cumsum(ordered ** 2)))
+    k = np.maximum(below, 1)
+    mean_below = first[below] / k
+    std_below = np.sqrt(np.maximum(second[below] / k - mean_below ** 2, 0.0))
+    gain = (mu - mean_below) / mu + (sigma - std_below) / sigma
+    eligible = (above > 0) & (2 * above < n)
+    score = np.where(eligible, gain / np.maximum(above + sequences ** 2, 1), -np.inf)
+    if not eligible.any():
+        top = float(ordered[-1])
+        return top, (top - mu) / sigma  # nothing stands out: all of e_s is nominal
+    best = len(z) - 1 - int(np.argmax(score[::-1]))  # ties keep the larger z
+    return float(eps[best]), float(z[best])
 
 
 def prune(e_s: np.ndarray, epsilon: float, min_decrease: float) -> tuple[float, int, int]:
@@ -95,7 +106,8 @@ def prune(e_s: np.ndarray, epsilon: float, min_decrease: float) -> tuple[float, 
     seqs = runs(above)
     if len(seqs) == 0:
         return -np.inf, 0, 0
-    maxima = np.sort(np.array([e_s[a:b + 1].max() for a, b in seqs]))[::-1]  # (K,) decreasing
+    masked = np.where(above, e_s, -np.inf)  # a run's max is the max from its start to the next
+    maxima = np.sort(np.maximum.reduceat(masked, seqs[:, 0]))[::-1]  # (K,) decreasing
     nominal = float(e_s[~above].max()) if (~above).any() else 0.0
     chain = np.append(maxima, nominal)  # (K + 1,)
     with np.errstate(divide="ignore", invalid="ignore"):
