@@ -70,3 +70,9 @@ def test_unknown_config_key(tmp_path, capsys):
     cfg.write_text('[data]\ntarget = "temp_max"\ntime = "date"\n[model]\nhiden_size = 3\n')
     assert main(["train", str(cfg)]) == 2
     assert "did you mean 'hidden_size'" in capsys.readouterr().err
+
+
+def test_missing_argument_is_a_usage_error_not_a_traceback(capsys):
+    assert main(["evaluate"]) == 2
+    err = capsys.readouterr().err
+    assert "Missing argument" in err and "Traceback" not in err

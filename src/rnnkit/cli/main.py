@@ -47,9 +47,9 @@ models_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``rnnkit`` console script."""
+    """Entry point of the ``rnnkit`` console script; returns the exit status."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except RnnkitError as err:
         typer.echo(f"error: {err}", err=True)
         return 2
@@ -58,16 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as done:
         return done.exit_code
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
+    except Exception as err:
+        # usage errors of the (vendored) click inside typer: show the message, no traceback
+        if callable(getattr(err, "show", None)) and hasattr(err, "exit_code"):
             err.show()
             return err.exit_code
-        if isinstance(err, click.exceptions.Abort):
+        if type(err).__name__ == "Abort":
             return 1
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

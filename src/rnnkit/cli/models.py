@@ -48,7 +48,9 @@ def train(config: Path = typer.Argument(..., help="TOML config with [task] [data
 def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
              data: Path = typer.Argument(..., help="CSV or Parquet with the columns used in training."),
              origins: int = typer.Option(5, help="Backtest origins at the end of each series."),
-             json_out: bool = typer.Option(False, "--json", help="Print the table as JSON.")) -> None:
+             json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+             labels: str = typer.Option(None, "--labels", help="Anomaly models: the 0/1 label column."),
+             start: int = typer.Option(0, "--start", help="Anomaly models: score rows from this index on.")) -> None:
     """Score a model on data, side by side with the task's baselines.
 
     Example: rnnkit evaluate quickstart-out/weather.rnnkit weather.csv --origins 10
@@ -58,6 +60,15 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
     est = rnnkit.load(model)
     if est.task_name == "classify-series":
         return classify_cmd.evaluate(est, model, data, json_out)
+    if est.task_name == "anomaly":
+        if labels is None:
+            raise ConfigError("evaluate: an anomaly model needs --labels COLUMN (the 0/1 anomaly labels)")
+        table = est.evaluate(data, labels=labels, start=start).table
+        if json_out:
+            typer.echo(table.to_json(orient="index"))
+        else:
+            print_table(table, f"{model.name}: detection quality", highlight=table.index[0])
+        return None
     result = est.evaluate(data, origins=origins)
     if json_out:
         typer.echo(result.table.to_json(orient="index"))
