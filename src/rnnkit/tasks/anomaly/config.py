@@ -7,9 +7,10 @@ The same fields can come from the ``[model]``/``[train]`` tables of a TOML confi
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit.settings import strict_from_dict
 
 METHODS = ("predict", "autoencoder")
 CELLS = ("lstm", "gru", "rnn")
@@ -51,11 +52,7 @@ class AnomalyConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "AnomalyConfig":
-        names = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in names:
-                raise ConfigError(unknown_name("anomaly detector setting", key, names))
-        return cls(**values)
+        return strict_from_dict(cls, values, "anomaly detector setting")
 
     def to_dict(self) -> dict:
         return asdict(self)

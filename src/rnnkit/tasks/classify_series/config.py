@@ -6,9 +6,10 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit.settings import strict_from_dict
 
 CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "mean", "last+mean")
@@ -41,11 +42,7 @@ class SequenceClassifierConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "SequenceClassifierConfig":
-        names = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in names:
-                raise ConfigError(unknown_name("SequenceClassifier setting", key, names))
-        return cls(**values)
+        return strict_from_dict(cls, values, "SequenceClassifier setting")
 
     def to_dict(self) -> dict:
         return asdict(self)

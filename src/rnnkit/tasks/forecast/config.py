@@ -5,9 +5,10 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit.settings import strict_from_dict
 
 
 @dataclass
@@ -42,11 +43,7 @@ class ForecastConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ForecastConfig":
-        names = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in names:
-                raise ConfigError(unknown_name("forecaster setting", key, names))
-        return cls(**values)
+        return strict_from_dict(cls, values, "forecaster setting")
 
     def to_dict(self) -> dict:
         d = asdict(self)
