@@ -13,8 +13,10 @@ import typer
 
 from rnnkit._version import __version__
 from rnnkit.cli import datasets as datasets_cmd
+from rnnkit.cli import export as export_cmd
 from rnnkit.cli import models as models_cmd
 from rnnkit.cli import quickstart as quickstart_cmd
+from rnnkit.cli import serve as serve_cmd
 from rnnkit.cli import watch as watch_cmd
 from rnnkit.errors import RnnkitError
 
@@ -44,6 +46,8 @@ app.command("quickstart")(quickstart_cmd.quickstart)
 app.command("watch")(watch_cmd.watch)
 app.add_typer(datasets_cmd.app, name="datasets")
 models_cmd.register(app)
+serve_cmd.register(app)
+export_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

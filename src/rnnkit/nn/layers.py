@@ -241,6 +241,17 @@ class RecurrentLayer(nn.Module):
                                      got=getattr(x_t, "shape", type(x_t).__name__)))
         return fast.step(self, x_t, state)
 
+    def zero_state(self, batch_size: int = 1):
+        """The all-zero state of ``batch_size`` sequences in the ``hx`` format:
+        ``h`` ``(num_layers * D, N, P_out)``, or ``(h, c)`` with ``c`` ``(num_layers * D, N, P)``
+        for LSTM. Streams stepped together keep their states stacked along ``N`` (dim 1)."""
+        w = self.weight_ih_l0
+        layers = self.num_layers * self.num_directions
+        h = torch.zeros(layers, batch_size, self.proj_size or self.hidden_size, dtype=w.dtype, device=w.device)
+        if self.mode != "LSTM":
+            return h
+        return h, torch.zeros(layers, batch_size, self.hidden_size, dtype=w.dtype, device=w.device)
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         s += f", num_layers={self.num_layers}" if self.num_layers != 1 else ""

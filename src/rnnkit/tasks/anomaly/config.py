@@ -81,10 +81,10 @@ class AnomalyConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(problem(f"AnomalyDetector: {name}", expected=f"an integer >= {low}",
                                           got=repr(value)))
-        need = max(self.burn_in, self.horizons) + 2
+        need = self.burn_in + self.horizons + 1  # the last horizon's loss needs one scored step
         if self.method == "predict" and self.window < need:
-            raise ConfigError(problem("AnomalyDetector: window", expected=f">= max(burn_in, horizons) "
-                                      f"+ 2 = {need} (a chunk must hold a scored step)", got=self.window))
+            raise ConfigError(problem("AnomalyDetector: window", expected=f">= burn_in + horizons "
+                                      f"+ 1 = {need} (a chunk must hold a scored step)", got=self.window))
         if self.min_history > self.buffer_size:
             raise ConfigError(problem("AnomalyDetector: min_history", expected=f"<= buffer_size="
                                       f"{self.buffer_size}", got=self.min_history))

@@ -64,16 +64,21 @@ class PredictorStream(AnomalyStream):
     @torch.inference_mode()
     def step(self, values, time=None) -> StepResult:
         """Feed one step; returns its score, threshold, flag and driving channels."""
+        return step_many([self], [values], [time])[0]
+
+    def _before(self, values) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Scaled step ``x`` (C,), the previous step (C,) and this step's residuals (K, C)."""
         x = self._scaled(values)  # (C,)
         r = None
         if self.steps >= self._first:  # x̂ of this step made k + 1 steps ago is _made[-1 - k][k]
             raw = np.stack([x - self._made[-1 - k][k] for k in range(len(self._made))])  # (K, C)
             r = normalize(raw, self._scale)
         prev = x if self._prev is None else self._prev  # a series starts with no change
-        pred, self._state = self._net.step(torch.from_numpy(x)[None], torch.from_numpy(prev)[None],
-                                           self._state)  # (1, K, C)
-        self._made.append(pred[0].numpy())
-        self._prev = x
+        return x, prev, r
+
+    def _after(self, x: np.ndarray, pred: np.ndarray, state, r, time) -> StepResult:
+        self._made.append(pred)  # (K, C)
+        self._prev, self._state = x, state
         self.steps += 1
         return self.tracker.push(r, time)
 
@@ -111,3 +116,41 @@ class AutoencoderStream(AnomalyStream):
             self._ready.append(self.tracker.push(row, time))
         self._anchor = self._inputs[-1]
         self._inputs, self._times, self._state = [], [], None
+
+
+def _stack(states: list, layer):
+    """Per-stream states (None = zeros) stacked along the batch dimension."""
+    zero = layer.zero_state(1)
+    filled = [zero if s is None else s for s in states]
+    if isinstance(zero, tuple):
+        return tuple(torch.cat([s[i] for s in filled], dim=1) for i in range(len(zero)))
+    return torch.cat(filled, dim=1)
+
+
+def _unstack(state, n: int) -> list:
+    if isinstance(state, tuple):
+        return [tuple(part[:, i: i + 1] for part in state) for i in range(n)]
+    return [state[:, i: i + 1] for i in range(n)]
+
+
+@torch.inference_mode()
+def step_many(streams: list[PredictorStream], rows: list, times: list | None = None) -> list[StepResult]:
+    """One step of each of many streams of the same detector, in one network pass.
+
+    ``rows[i]`` is stream ``i``'s next step (as :meth:`AnomalyStream.step` takes it). The
+    results equal calling ``streams[i].step(rows[i])`` one stream at a time; a server
+    batches the steps of many client sessions this way.
+    """
+    if not streams:
+        return []
+    times = times if times is not None else [None] * len(streams)
+    net = streams[0]._net
+    if any(s._net is not net for s in streams):
+        raise ValueError("step_many: streams of different detectors cannot share a pass")
+    prepared = [s._before(v) for s, v in zip(streams, rows)]
+    x = torch.from_numpy(np.stack([p[0] for p in prepared]))  # (N, C)
+    prev = torch.from_numpy(np.stack([p[1] for p in prepared]))  # (N, C)
+    pred, state = net.step(x, prev, _stack([s._state for s in streams], net.rnn))  # (N, K, C)
+    pred = pred.numpy()
+    return [s._after(p[0], pred[i], st, p[2], t)
+            for i, (s, p, st, t) in enumerate(zip(streams, prepared, _unstack(state, len(streams)), times))]

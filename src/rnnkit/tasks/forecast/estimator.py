@@ -42,6 +42,15 @@ from rnnkit.train.devices import select_device
 DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "ets")
 
 
+def input_stats(series: SeriesSet) -> dict[str, dict[str, float]]:
+    """Mean and std of each target and past covariate over all training rows (data units):
+    the reference a server compares live traffic with (input drift)."""
+    names = [*series.targets, *series.past_names]
+    rows = np.vstack([np.hstack([v, p]) for v, p in zip(series.values, series.past)])  # (sum T, C+P)
+    return {n: {"mean": float(rows[:, j].mean()), "std": float(rows[:, j].std())}
+            for j, n in enumerate(names)}
+
+
 def default_season(freq: str) -> int:
     """Seasonal period in steps for a frequency: a week of days, a day of hours, a year of
     weeks or months."""
@@ -85,6 +94,7 @@ class Forecaster:
         self.freq_ = series.freq
         self.season_ = cfg.season or default_season(series.freq)
         self._check_length(series, cfg.lookback + cfg.horizon + 1, "lookback + horizon + 1")
+        self.input_stats_ = input_stats(series)
         series = self._to_model_units(series)
         splits = self._splits(series)
         self.scalers_ = fit_scalers(series, splits)
@@ -279,7 +289,8 @@ class Forecaster:
         self._check_fitted()
         config = {"settings": self.config.to_dict(), "columns": self.columns_, "dims": self.dims_}
         preprocessing = {"scalers": self.scalers_.to_dict(), "freq": self.freq_,
-                         "season": self.season_, "train_end": self.train_end_}
+                         "season": self.season_, "train_end": self.train_end_,
+                         "input_stats": self.input_stats_}
         metrics = getattr(self, "metrics_", {})
         return save_bundle(path, task=self.task_name, config=config, tensors=self.model_.state_dict(),
                            preprocessing=preprocessing, metrics=metrics)
@@ -295,6 +306,7 @@ class Forecaster:
         pre = bundle.preprocessing
         self.scalers_ = Scalers.from_dict(pre["scalers"])
         self.freq_, self.season_, self.train_end_ = pre["freq"], pre["season"], pre["train_end"]
+        self.input_stats_ = pre.get("input_stats", {})  # absent in files from rnnkit < 0.2
         self.model_ = self._build(self.dims_)
         self.model_.load_state_dict(bundle.tensors)
         self.model_.to(select_device(self.config.device)).eval()

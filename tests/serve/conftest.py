@@ -1,0 +1,41 @@
+"""Tiny fitted models of each servable task, saved once per test session."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import rnnkit
+from serve_helpers import daily_frame, hourly_frame
+
+
+@pytest.fixture(autouse=True, scope="package")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: more threads only contend on a shared machine
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def forecaster_file(tmp_path_factory):
+    f = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=2, progress="none")
+    f.fit(daily_frame(), time="date", target="y", past_covariates=["x"])
+    return f.save(tmp_path_factory.mktemp("models") / "daily.rnnkit")
+
+
+@pytest.fixture(scope="session")
+def detector_file(tmp_path_factory):
+    d = rnnkit.AnomalyDetector(hidden_size=8, epochs=2, window=16, batch_size=32, seed=0)
+    d.fit(hourly_frame().iloc[:400], time="time", columns=["a", "b"])
+    return d.save(tmp_path_factory.mktemp("models") / "sensors.rnnkit")
+
+
+@pytest.fixture(scope="session")
+def classifier_file(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    X = [np.sin(np.arange(n) * (0.3 if k else 1.0))[:, None] + 0.1 * rng.normal(size=(n, 1))
+         for k, n in zip([0, 1] * 20, rng.integers(8, 30, 40))]
+    y = ["slow" if k else "fast" for k in [0, 1] * 20]
+    c = rnnkit.SequenceClassifier(cell="gru", hidden_size=8, epochs=3, seed=0).fit(X, y)
+    return c.save(tmp_path_factory.mktemp("models") / "waves.rnnkit")

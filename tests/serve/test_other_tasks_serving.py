@@ -1,0 +1,86 @@
+"""Serving an anomaly detector and a series classifier: answers equal the estimators'."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit.tasks.anomaly.stream import step_many
+from serve_helpers import hourly_frame, run, serving
+
+
+def test_anomaly_predict_equals_detect(detector_file):
+    d = rnnkit.load(detector_file)
+    frame = hourly_frame(200, seed=3)
+    frame.loc[150, "a"] += 4.0
+
+    async def main():
+        async with serving(models={"sensors": str(detector_file)}) as c:
+            body = {"instances": [{"values": {"a": frame["a"].tolist(), "b": frame["b"].tolist()}}]}
+            return (await c.post("/v1/models/sensors/predict", json=body)).json()
+
+    got = run(main())["predictions"][0]
+    points = d.detect(frame).points
+    want = points["score"].to_numpy()
+    np.testing.assert_allclose(np.array(got["score"], dtype=float), want, equal_nan=True, atol=1e-9)
+    assert got["anomaly"] == points["anomaly"].tolist()
+
+
+def test_step_many_equals_one_stream_at_a_time(detector_file):
+    d = rnnkit.load(detector_file)
+    frames = [hourly_frame(60, seed=s) for s in range(5)]
+    one = d.stream()
+    alone = [[one.step(row) for row in frames[0][["a", "b"]].to_numpy()]]
+    streams = [d.stream() for _ in frames]
+    together = [[] for _ in frames]
+    for t in range(60):
+        for i, r in enumerate(step_many(streams, [f[["a", "b"]].to_numpy()[t] for f in frames])):
+            together[i].append(r)
+    a = np.array([r.score for r in alone[0]])
+    b = np.array([r.score for r in together[0]])
+    np.testing.assert_allclose(a, b, equal_nan=True, atol=1e-12)
+
+
+def test_anomaly_sessions_equal_detect_of_each_stream(detector_file):
+    d = rnnkit.load(detector_file)
+    frames = [hourly_frame(80, seed=s) for s in range(40)]
+
+    async def follow(c, frame):
+        sid = (await c.post("/v1/models/sensors/sessions")).json()["session_id"]
+        outs = []
+        for a, b in [(0, 30), (30, 31), (31, 80)]:
+            r = await c.post(f"/v1/models/sensors/sessions/{sid}/step",
+                             json={"values": {"a": frame["a"].iloc[a:b].tolist(), "b": frame["b"].iloc[a:b].tolist()}})
+            assert r.status_code == 200, r.text
+            outs += r.json()["outputs"]
+        return outs
+
+    async def main():
+        async with serving(models={"sensors": str(detector_file)}, max_wait_ms=2) as c:
+            return await asyncio.gather(*[follow(c, f) for f in frames])
+
+    for frame, outs in zip(frames, run(main())):
+        want = d.detect(frame).points["score"].to_numpy()
+        got = np.array([np.nan if o["score"] is None else o["score"] for o in outs])
+        np.testing.assert_allclose(got, want, equal_nan=True, atol=1e-9)
+
+
+def test_classifier_predict_equals_predict_proba(classifier_file):
+    c = rnnkit.load(classifier_file)
+    rng = np.random.default_rng(1)
+    X = [np.sin(np.arange(n) * 0.5)[:, None] + 0.1 * rng.normal(size=(n, 1)) for n in (9, 25, 14)]
+
+    async def main():
+        async with serving(models={"waves": str(classifier_file)}) as client:
+            body = {"instances": [{"series": x.tolist()} for x in X]}
+            return await client.post("/v1/models/waves/predict", json=body), \
+                await client.post("/v1/models/waves/sessions")
+
+    reply, session = run(main())
+    proba = c.predict_proba(X)
+    names = [str(k) for k in c.classes_]
+    for row, p in zip(reply.json()["predictions"], proba):
+        np.testing.assert_allclose([row["probabilities"][n] for n in names], p, atol=1e-5)
+        assert row["label"] == names[int(p.argmax())]
+    assert session.status_code == 404  # the classifier serves no sessions
