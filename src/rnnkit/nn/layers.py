@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.errors import ConfigError, ShapeError, problem, unknown_name
-from rnnkit.nn import fast, fused, reference, sequences, validation
+from rnnkit.nn import fast, fused, gpu, reference, sequences, validation
 from rnnkit.nn.functional import CellWeights
 
 IMPLS = ("auto", "torch", "rnnkit", "reference")
@@ -185,7 +185,12 @@ class RecurrentLayer(nn.Module):
         if impl == "torch":
             out, final = fused.run(self, input, batch, state)
         else:
-            run = reference.run if impl == "reference" else fast.run
+            if impl == "reference":
+                run = reference.run
+            elif gpu.supports(self, batch):  # CUDA float32 LSTM/GRU with extras, Triton present
+                run = gpu.run
+            else:
+                run = fast.run
             out, final = run(self, batch, state)
             out = sequences.finish(out, batch)
         return out, self._format_state(final, batch.unbatched)

@@ -1,0 +1,132 @@
+"""The fused GPU path (Triton kernels, CUDA graphs) against the reference loop: outputs,
+final states and every gradient, for LSTM and GRU with each extra, in training and eval,
+stacked and bidirectional; and the CUDA-graph streaming step against ``layer.step``.
+
+Runs on a CUDA machine with Triton. Without one it skips, unless Triton's interpreter is
+on (``TRITON_INTERPRET=1`` with Triton installed): then the same kernels run on CPU tensors
+at tiny sizes (slowly; CUDA graphs are not exercised there).
+"""
+
+import itertools
+import os
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.nn import reference, sequences
+
+pytest.importorskip("triton")
+
+INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+if torch.cuda.is_available():
+    DEVICE = "cuda"
+elif INTERPRET:
+    DEVICE = "cpu"
+else:
+    pytest.skip("the fused GPU path needs CUDA (or TRITON_INTERPRET=1 to run its kernels on CPU)",
+                allow_module_level=True)
+
+from rnnkit.nn.gpu import graphs, scan  # noqa: E402  (after the skip: imports Triton kernels)
+
+MODES = {"LSTM": rnnkit.nn.LSTM, "GRU": rnnkit.nn.GRU}
+EXTRAS = [dict(layer_norm=ln, recurrent_dropout=rd, zoneout=zo)
+          for ln, rd, zo in itertools.product([True, False], [0.0, 0.3], [0.0, 0.25]) if ln or rd or zo]
+
+
+def make_layer(mode, extras, training, bidirectional=False, size=(3, 5)):
+    layer = MODES[mode](*size, num_layers=2, bidirectional=bidirectional, dropout=0.2, **extras)
+    with torch.no_grad():  # gains and shifts away from 1 and 0, so their gradients matter
+        for name, p in layer.named_parameters():
+            if name.startswith("ln_"):
+                p.add_(torch.randn_like(p) * 0.3)
+    return layer.to(DEVICE).train(training)
+
+
+def run_seeded(layer, run, x, hx, seed=5):
+    """Outputs, final states and gradients of ``run`` (reference.run or scan.run)."""
+    torch.manual_seed(seed)  # same masks on both paths
+    x = x.clone().requires_grad_()
+    batch = sequences.prepare(x, None, False, "test")
+    state = tuple(s.clone().requires_grad_() for s in layer._initial_state(hx, batch))
+    out, finals = run(layer, batch, state)
+    weight = torch.linspace(-1, 1, out.numel(), device=out.device).view_as(out)
+    loss = (out * weight).sum() + sum((f * 0.7).sum() for f in finals)
+    layer.zero_grad()
+    loss.backward()
+    return [out, *finals, x.grad, *(s.grad for s in state), *(p.grad for p in layer.parameters())]
+
+
+def assert_close(got, want, what):
+    for i, (g, w) in enumerate(zip(got, want)):
+        scale = 1.0 + w.abs().max().item()
+        err = (g - w).abs().max().item()
+        assert err <= 1e-4 * scale, f"{what}: tensor {i} differs by {err:.2e} (scale {scale:.2f})"
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("extras", EXTRAS, ids=lambda e: "-".join(f"{k}={v}" for k, v in e.items() if v))
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_fused_matches_reference(mode, extras, training):
+    torch.manual_seed(0)
+    layer = make_layer(mode, extras, training)
+    x = torch.randn(6, 3, 3, device=DEVICE)
+    h0 = torch.randn(2, 3, 5, device=DEVICE)
+    hx = (h0, torch.randn(2, 3, 5, device=DEVICE)) if mode == "LSTM" else h0
+    want = run_seeded(layer, reference.run, x, hx)
+    got = run_seeded(layer, scan.run, x, hx)
+    assert len(got) == len(want)
+    assert_close(got, want, f"{mode} {extras} training={training}")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_fused_bidirectional_and_repeated_calls(mode):
+    """Both directions share one shape, so the second needs its own graph slot while the
+    first is still held for backward; a second call then reuses the released slots."""
+    torch.manual_seed(1)
+    layer = make_layer(mode, dict(layer_norm=True, recurrent_dropout=0.3, zoneout=0.25), True,
+                       bidirectional=True)
+    x = torch.randn(5, 2, 3, device=DEVICE)
+    want = run_seeded(layer, reference.run, x, None)
+    for _ in range(2):
+        assert_close(run_seeded(layer, scan.run, x, None), want, f"{mode} bidirectional")
+
+
+def test_fused_eval_matches_cpu_reference():
+    """Eval mode draws no masks, so the CPU reference loop is the direct yardstick."""
+    torch.manual_seed(2)
+    layer = make_layer("LSTM", dict(layer_norm=True, zoneout=0.25), False)
+    x = torch.randn(7, 2, 3)
+    with torch.no_grad():
+        want, _ = reference.run(layer.cpu(), sequences.prepare(x, None, False, "t"),
+                                layer._initial_state(None, sequences.prepare(x, None, False, "t")))
+        layer.to(DEVICE)
+        xd = x.to(DEVICE)
+        batch = sequences.prepare(xd, None, False, "t")
+        got, _ = scan.run(layer, batch, layer._initial_state(None, batch))
+    assert_close([got.cpu()], [want], "eval vs CPU reference")
+
+
+def test_supports_falls_back_for_lengths_and_projection():
+    layer = rnnkit.nn.LSTM(3, 5, proj_size=2, layer_norm=True)
+    x = torch.randn(4, 2, 3)
+    assert not scan.supports(layer, sequences.prepare(x, None, False, "t"))
+    layer = rnnkit.nn.GRU(3, 5, layer_norm=True)
+    assert not scan.supports(layer, sequences.prepare(x, [4, 2], False, "t"))
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("extras", [dict(layer_norm=True, zoneout=0.25), dict(zoneout=0.3)], ids=["ln-zone", "zone"])
+def test_graph_step_matches_layer_step(mode, extras):
+    torch.manual_seed(3)
+    layer = make_layer(mode, extras, False)
+    stepper = graphs.GraphStep(layer, batch=2, capture=DEVICE == "cuda")
+    state = None
+    for _ in range(6):
+        x = torch.randn(2, 3, device=DEVICE)
+        with torch.no_grad():
+            want, state = layer.step(x, state)
+        got = stepper(x)
+        assert_close([got], [want], f"{mode} streaming")
+    parts = stepper.state if mode == "LSTM" else (stepper.state,)
+    assert_close(list(parts), list(state) if mode == "LSTM" else [state], f"{mode} carried state")
