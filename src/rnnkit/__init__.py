@@ -9,7 +9,9 @@ from rnnkit._version import __version__
 from rnnkit import nn
 from rnnkit.tasks.anomaly import AnomalyDetector
 from rnnkit.tasks.classify_series import SequenceClassifier
+from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.forecast import Forecaster
 from rnnkit.tasks.registry import load
 
-__all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector"]
+__all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector",
+           "TextClassifier"]

@@ -33,7 +33,7 @@ from rnnkit.errors import ConfigError, unknown_name
 
 TABLES = ("task", "data", "model", "train")
 DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates",
-             "label")
+             "label", "text", "label_sep", "encoding")
 TASK_KEYS = ("name",)
 
 

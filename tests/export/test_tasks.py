@@ -122,3 +122,17 @@ def test_cli_corrupt_model_file_is_one_clear_line(tmp_path, capsys):
     assert err.startswith("error: ") and "bad.rnnkit" in err and len(err.splitlines()) == 1
     assert cli(["export", str(bad), "--format", "tflite"]) == 2
     assert "unknown export format 'tflite'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_text_classifier_padded_batches(cell, tmp_path):
+    texts = ["good tasty fresh", "really good", "bad stale", "awful and bad old", "good", "stale"] * 3
+    labels = ["great", "great", "other", "other", "great", "other"] * 3
+    clf = rnnkit.TextClassifier(cell=cell, hidden_size=8, min_freq=1, epochs=1, progress="none",
+                                seed=0).fit(texts, labels)
+    report = to_onnx(clf, tmp_path / "t.onnx")  # random ids and lengths, batch and length changed
+    assert report.max_abs_diff <= ATOL and list(report.inputs) == ["ids", "lengths"]
+    pre = json.loads(meta(report.path)["rnnkit.preprocessing"])
+    assert "vocabulary" in pre
+    with pytest.raises(ConfigError, match="attention pooling"):
+        to_onnx(clf, tmp_path / "s.onnx", kind="step")

@@ -34,8 +34,9 @@ EXTRAS = [dict(layer_norm=ln, recurrent_dropout=rd, zoneout=zo)
           for ln, rd, zo in itertools.product([True, False], [0.0, 0.3], [0.0, 0.25]) if ln or rd or zo]
 
 
-def make_layer(mode, extras, training, bidirectional=False, size=(3, 5)):
-    layer = MODES[mode](*size, num_layers=2, bidirectional=bidirectional, dropout=0.2, **extras)
+def make_layer(mode, extras, training, bidirectional=False, size=(3, 5), num_layers=2):
+    layer = MODES[mode](*size, num_layers=num_layers, bidirectional=bidirectional,
+                        dropout=0.2 if num_layers > 1 else 0.0, **extras)
     with torch.no_grad():  # gains and shifts away from 1 and 0, so their gradients matter
         for name, p in layer.named_parameters():
             if name.startswith("ln_"):
@@ -130,3 +131,47 @@ def test_graph_step_matches_layer_step(mode, extras):
         assert_close([got], [want], f"{mode} streaming")
     parts = stepper.state if mode == "LSTM" else (stepper.state,)
     assert_close(list(parts), list(state) if mode == "LSTM" else [state], f"{mode} carried state")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("extras", [dict(layer_norm=True, zoneout=0.25), dict(layer_norm=True),
+                                    dict(zoneout=0.3)], ids=["ln-zone", "ln", "zone"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_fused_step_matches_layer_step(mode, extras, num_layers, batch):
+    """The one-kernel-per-layer streaming step (stream.FusedStep) against ``layer.step``;
+    H=20 and H_in=3 are not powers of two, so the masked tails are exercised too."""
+    from rnnkit.nn.gpu import stream
+    torch.manual_seed(4)
+    layer = make_layer(mode, extras, False, size=(3, 20), num_layers=num_layers)
+    with torch.no_grad():  # biases away from 0, so a missed one shows
+        for name, p in layer.named_parameters():
+            if name.startswith("bias"):
+                p.add_(torch.randn_like(p) * 0.3)
+    stepper = stream.FusedStep(layer, batch=batch, capture=DEVICE == "cuda")
+    h0 = torch.randn(num_layers, batch, 20, device=DEVICE)
+    state = (h0, torch.randn(num_layers, batch, 20, device=DEVICE)) if mode == "LSTM" else h0
+    stepper.reset(state)
+    for _ in range(5):
+        x = torch.randn(batch, 3, device=DEVICE)
+        with torch.no_grad():
+            want, state = layer.step(x, state)
+        got = stepper(x)
+        assert_close([got], [want], f"{mode} fused streaming")
+    parts = stepper.state if mode == "LSTM" else (stepper.state,)
+    assert_close(list(parts), list(state) if mode == "LSTM" else [state], f"{mode} fused carried state")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_fused_step_without_bias_and_direct_launch(mode):
+    """bias=False (the kernel reads zero biases) and capture=False on the device too."""
+    from rnnkit.nn.gpu import stream
+    torch.manual_seed(6)
+    layer = MODES[mode](4, 16, num_layers=1, bias=False, layer_norm=True, zoneout=0.1).to(DEVICE).eval()
+    stepper = stream.FusedStep(layer, batch=1, capture=False)
+    state = None
+    for _ in range(3):
+        x = torch.randn(1, 4, device=DEVICE)
+        with torch.no_grad():
+            want, state = layer.step(x, state)
+        assert_close([stepper(x)], [want], f"{mode} fused streaming, no bias")

@@ -39,3 +39,14 @@ def classifier_file(tmp_path_factory):
     y = ["slow" if k else "fast" for k in [0, 1] * 20]
     c = rnnkit.SequenceClassifier(cell="gru", hidden_size=8, epochs=3, seed=0).fit(X, y)
     return c.save(tmp_path_factory.mktemp("models") / "waves.rnnkit")
+
+
+@pytest.fixture(scope="session")
+def text_file(tmp_path_factory):
+    good = ["good tasty fresh", "really good", "fresh and good value", "tasty snack", "good good"]
+    bad = ["bad stale", "awful and bad", "stale old bad", "not fresh awful", "bad taste"]
+    texts, labels = (good + bad) * 4, (["great"] * 5 + ["other"] * 5) * 4
+    clf = rnnkit.TextClassifier(cell="gru", hidden_size=8, min_freq=1, epochs=3, max_length=12,
+                                progress="none", seed=0)
+    clf.fit(texts, labels)
+    return clf.save(tmp_path_factory.mktemp("models") / "reviews.rnnkit")

@@ -84,3 +84,24 @@ def test_classifier_predict_equals_predict_proba(classifier_file):
         np.testing.assert_allclose([row["probabilities"][n] for n in names], p, atol=1e-5)
         assert row["label"] == names[int(p.argmax())]
     assert session.status_code == 404  # the classifier serves no sessions
+
+
+def test_text_predict_equals_predict_proba_and_groups_by_length(text_file):
+    c = rnnkit.load(text_file)
+    texts = ["good", "bad stale awful " * 10, "fresh tasty good value", "zzz qqq", "stale"]
+
+    async def main():
+        async with serving(models={"reviews": str(text_file)}, max_wait_ms=20) as client:
+            replies = await asyncio.gather(*[client.post("/v1/models/reviews/predict",
+                                                         json={"instances": [{"text": t}]}) for t in texts])
+            empty = await client.post("/v1/models/reviews/predict", json={"instances": [{"text": " "}]})
+            return [r.json() for r in replies], empty
+
+    replies, empty = run(main())
+    proba = c.predict_proba(texts)
+    for reply, p, t in zip(replies, proba, texts):
+        got = reply["predictions"][0]
+        np.testing.assert_allclose([got["probabilities"][str(k)] for k in c.classes_], p, atol=1e-6)
+        assert got["tokens"] == len(c.encode([t])[0])
+    assert replies[1]["predictions"][0]["tokens"] == 12  # cut to max_length
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"].lower()

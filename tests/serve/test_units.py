@@ -117,6 +117,17 @@ def test_sessions_expire_evict_and_say_why():
     run(main())
 
 
+def test_session_ids_carry_the_instance_prefix():
+    async def main():
+        store = SessionStore("m", max_sessions=3, ttl_s=10, prefix="east_2")
+        return store.open("A").id
+
+    sid = run(main())
+    assert sid.startswith("east_2-") and len(sid) == len("east_2-") + 32
+    with pytest.raises(ConfigError, match="instance id"):
+        ServeConfig(instance_id="bad/id")
+
+
 def test_running_stats_equal_numpy_and_score_drift():
     rng = np.random.default_rng(0)
     rows = rng.normal(3.0, 2.0, size=(1000, 2))

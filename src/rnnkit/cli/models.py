@@ -9,11 +9,12 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli import classify as classify_cmd
+from rnnkit.cli import classify_text as classify_text_cmd
 from rnnkit.cli.tables import print_table
 from rnnkit.config_file import read_config
 from rnnkit.errors import ConfigError, unknown_name
 
-TASKS = ("forecast", "classify-series")
+TASKS = ("forecast", "classify-series", "classify-text")
 
 
 def train(config: Path = typer.Argument(..., help="TOML config with [task] [data] [model] [train]."),
@@ -34,6 +35,8 @@ def train(config: Path = typer.Argument(..., help="TOML config with [task] [data
         raise ConfigError(unknown_name("task", cfg.task, TASKS))
     if cfg.task == "classify-series":
         return classify_cmd.train(cfg, out, resume)
+    if cfg.task == "classify-text":
+        return classify_text_cmd.train(cfg, out, resume)
     data = dict(cfg.data)
     source = data.pop("path", None) or datasets.load(data.pop("dataset", "seattle-weather"))
     data.pop("dataset", None)
@@ -60,6 +63,8 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
     est = rnnkit.load(model)
     if est.task_name == "classify-series":
         return classify_cmd.evaluate(est, model, data, json_out)
+    if est.task_name == "classify-text":
+        return classify_text_cmd.evaluate(est, model, data, json_out)
     if est.task_name == "anomaly":
         if labels is None:
             raise ConfigError("evaluate: an anomaly model needs --labels COLUMN (the 0/1 anomaly labels)")
@@ -87,6 +92,8 @@ def predict(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
     est = rnnkit.load(model)
     if est.task_name == "classify-series":
         return classify_cmd.predict(est, data)
+    if est.task_name == "classify-text":
+        return classify_text_cmd.predict(est, data)
     frame = est.predict(data)
     for record in json.loads(frame.to_json(orient="records", date_format="iso")):
         sys.stdout.write(json.dumps(record) + "\n")

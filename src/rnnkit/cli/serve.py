@@ -25,6 +25,8 @@ def serve(models: List[str] = typer.Argument(..., help="Model files; NAME=PATH s
           session_ttl: float = typer.Option(900.0, help="Close a session idle this many seconds."),
           max_sessions: int = typer.Option(10_000, help="Open sessions per model (LRU eviction)."),
           torch_threads: Optional[int] = typer.Option(None, help="Threads for network passes."),
+          instance_id: Optional[str] = typer.Option(None, help="Prefix of this server's session ids, "
+                                                    "for a load balancer that routes sessions by it."),
           log_level: str = typer.Option("info", help="uvicorn log level (debug logs each request).")) -> None:
     """Serve models over HTTP: /v1/models/NAME/predict, streaming sessions, /metrics.
 
@@ -43,7 +45,8 @@ def serve(models: List[str] = typer.Argument(..., help="Model files; NAME=PATH s
     config = ServeConfig(models=model_specs(models), max_batch=max_batch, max_wait_ms=max_wait_ms,
                          max_queue=max_queue, max_body_bytes=max_body_bytes, request_timeout_s=timeout,
                          session_ttl_s=session_ttl, max_sessions=max_sessions,
-                         api_key=api_key_from_env(api_key_env), torch_threads=torch_threads)
+                         api_key=api_key_from_env(api_key_env), torch_threads=torch_threads,
+                         instance_id=instance_id)
     run(config, host=host, port=port, workers=workers, log_level=log_level)
 
 

@@ -9,18 +9,37 @@ constant).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
-# (name, period in days, value of a timestamp)
+def _hour(t: np.ndarray) -> np.ndarray:  # hour + minute / 60
+    return (t.astype("datetime64[m]").astype(np.int64) % 1440) / 60.0
+
+
+def _dayofweek(t: np.ndarray) -> np.ndarray:  # Monday = 0; 1970-01-01 was a Thursday
+    return (t.astype("datetime64[D]").astype(np.int64) + 3) % 7
+
+
+def _dayofyear(t: np.ndarray) -> np.ndarray:  # 0-based
+    return (t.astype("datetime64[D]") - t.astype("datetime64[Y]")).astype(np.int64)
+
+
+def _month(t: np.ndarray) -> np.ndarray:  # 0-based
+    return t.astype("datetime64[M]").astype(np.int64) % 12
+
+
+# (name, period in days, value of datetime64[ns] timestamps, cycle length in that value)
 _CYCLES = [
-    ("hour", 1.0, lambda t: t.hour + t.minute / 60.0, 24.0),
-    ("dayofweek", 7.0, lambda t: t.dayofweek, 7.0),
-    ("dayofyear", 365.25, lambda t: t.dayofyear - 1, 365.25),
-    ("month", 365.25, lambda t: t.month - 1, 12.0),
+    ("hour", 1.0, _hour, 24.0),
+    ("dayofweek", 7.0, _dayofweek, 7.0),
+    ("dayofyear", 365.25, _dayofyear, 365.25),
+    ("month", 365.25, _month, 12.0),
 ]
 
 
+@lru_cache(maxsize=256)
 def step_days(freq: str) -> float:
     """Length of one step of ``freq`` in days (a month counts 30.4)."""
     offset = pd.tseries.frequencies.to_offset(freq)
@@ -33,6 +52,11 @@ def step_days(freq: str) -> float:
 
 def feature_names(freq: str) -> list[str]:
     """Names of the calendar features for a frequency, each a ``_sin``/``_cos`` pair."""
+    return list(_feature_names(freq))
+
+
+@lru_cache(maxsize=256)
+def _feature_names(freq: str) -> tuple[str, ...]:
     step = step_days(freq)
     names = []
     for name, period, _, _ in _CYCLES:
@@ -41,16 +65,17 @@ def feature_names(freq: str) -> list[str]:
             continue
         if period > 1.5 * step:
             names += [f"{name}_sin", f"{name}_cos"]
-    return names
+    return tuple(names)
 
 
 def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     """``(T, F)`` float32 features of ``times`` for :func:`feature_names` of ``freq``."""
-    wanted = set(feature_names(freq))
+    wanted = _feature_names(freq)
+    stamps = np.asarray(times, dtype="datetime64[ns]")  # numpy calendar math: no pandas per call
     columns = []
     for name, _, value, cycle in _CYCLES:
         if f"{name}_sin" in wanted:
-            angle = 2 * np.pi * np.asarray(value(times), dtype=np.float64) / cycle
+            angle = 2 * np.pi * np.asarray(value(stamps), dtype=np.float64) / cycle
             columns += [np.sin(angle), np.cos(angle)]
     if not columns:
         return np.zeros((len(times), 0), dtype=np.float32)

@@ -388,19 +388,50 @@ class AutoencoderAdapter(Adapter):
                          "whole window from its code, so there is no per-step output")
 
 
+class TextAdapter(Adapter):
+    """``TextClassifierNet(ids, lengths) -> logits``; padded batches are exact."""
+
+    task = "classify-text"
+    seq_inputs, seq_outputs = ["ids", "lengths"], ["logits"]
+    meaning = {"ids": "(N, L) int64 token ids from the vocabulary in the metadata, 0 (<pad>) "
+               "after each text's length", "lengths": "(N,) int64 tokens of each text, 1..L",
+               "logits": "(N, K) class scores; softmax (sigmoid for multi-label) for probabilities"}
+
+    def layer(self):
+        return self.net.encoder
+
+    @staticmethod
+    def run(net, ids, lengths):
+        return net(ids, lengths)
+
+    def example(self, batch, length, gen):
+        vocab = self.net.embedding.num_embeddings
+        ids = torch.randint(4, max(vocab, 5), (batch, length), generator=gen)
+        lengths = torch.randint(1, length + 1, (batch,), generator=gen)
+        lengths[0] = length
+        return ids * (torch.arange(length)[None, :] < lengths[:, None]), lengths
+
+    def seq_axes(self):
+        return {"ids": {0: "batch", 1: "length"}, "lengths": {0: "batch"}, "logits": {0: "batch"}}
+
+    def step_module(self):
+        raise _no_stream("TextClassifier", "attention pooling weighs every token of the whole text")
+
+
 def adapter_for(net: nn.Module) -> Adapter:
     """The adapter of a network rnnkit knows how to export."""
     from rnnkit.tasks.anomaly.networks import NextStepNet, WindowAutoencoder
     from rnnkit.tasks.classify_series.model import SequenceClassifierNet
+    from rnnkit.tasks.classify_text.model import TextClassifierNet
     from rnnkit.tasks.forecast.model import ForecastNet
 
     kinds = {RecurrentLayer: LayerAdapter, ForecastNet: ForecastAdapter,
              SequenceClassifierNet: ClassifierAdapter, NextStepNet: NextStepAdapter,
-             WindowAutoencoder: AutoencoderAdapter}
+             WindowAutoencoder: AutoencoderAdapter, TextClassifierNet: TextAdapter}
     for cls, adapter in kinds.items():
         if isinstance(net, cls):
             return adapter(net)
     raise ConfigError(problem("export: model", expected="an rnnkit estimator (Forecaster, "
-                              "SequenceClassifier, AnomalyDetector), its model_, or an rnnkit.nn "
+                              "SequenceClassifier, AnomalyDetector, TextClassifier), its model_, or an rnnkit.nn "
                               "layer (RNN, LSTM, GRU)", got=type(net).__name__,
                               fix="for another nn.Module, use torch.onnx.export directly"))

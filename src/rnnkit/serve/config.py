@@ -30,6 +30,7 @@ class ServeConfig:
     max_sessions: int = 10_000     # open sessions per model; the least recently used goes first
     api_key: str | None = None     # when set, /v1/* needs it (Authorization: Bearer or X-API-Key)
     torch_threads: int | None = None  # intra-op threads for the network passes (None: torch default)
+    instance_id: str | None = None  # prefix of session ids ("a-3f9c..."): a load balancer routes by it
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_queue", "max_instances", "max_steps", "max_body_bytes",
@@ -45,6 +46,9 @@ class ServeConfig:
             raise ConfigError(problem("serve: API key", expected="at least 8 characters",
                                       got=f"{len(self.api_key)} characters",
                                       fix="use a long random key, e.g. `openssl rand -hex 24`"))
+        if self.instance_id is not None and not re.match(r"^[A-Za-z0-9_]{1,32}$", self.instance_id):
+            raise ConfigError(problem("serve: instance id", expected="1-32 letters, digits or '_'",
+                                      got=repr(self.instance_id)))
         for name, path in self.models.items():
             if not NAME.match(name):
                 raise ConfigError(problem(f"serve: model name {name!r}",

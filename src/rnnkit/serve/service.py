@@ -33,6 +33,7 @@ class ModelService:
                                     on_batch=metrics.batch_size.labels(name, "session_step").observe,
                                     on_depth=metrics.queue_depth.labels(name, "session_step").set)
         self.sessions = SessionStore(name, max_sessions=config.max_sessions, ttl_s=config.session_ttl_s,
+                                     prefix=config.instance_id,
                                      on_close=lambda reason: metrics.sessions_closed.labels(name, reason).inc(),
                                      on_count=metrics.sessions_open.labels(name).set)
         self.drift = self._drift()

@@ -42,10 +42,11 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, model: str, *, max_sessions: int, ttl_s: float,
+    def __init__(self, model: str, *, max_sessions: int, ttl_s: float, prefix: str | None = None,
                  on_close: Callable[[str], None] | None = None,
                  on_count: Callable[[int], None] | None = None, clock=time.monotonic) -> None:
         self.model, self.max_sessions, self.ttl_s = model, max_sessions, ttl_s
+        self.prefix = f"{prefix}-" if prefix else ""
         self.on_close = on_close or (lambda reason: None)
         self.on_count = on_count or (lambda n: None)
         self.clock = clock
@@ -64,7 +65,7 @@ class SessionStore:
                                  f"more than max_sessions={self.max_sessions} were open")
             self.on_close("evicted")
         now = self.clock()
-        session = Session(secrets.token_hex(16), state, now, now)
+        session = Session(self.prefix + secrets.token_hex(16), state, now, now)
         self._open[session.id] = session
         self.on_count(len(self._open))
         return session

