@@ -84,4 +84,21 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
 
 def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
     """The ``steps`` timestamps after ``last`` at frequency ``freq``."""
+    step = _fixed_step_ns(freq)
+    if step is not None and last.tz is None:  # fixed steps: plain arithmetic, no date_range
+        start = pd.Timestamp(last).as_unit("ns").value
+        stamps = start + step * np.arange(1, steps + 1, dtype=np.int64)
+        return pd.DatetimeIndex(stamps.astype("datetime64[ns]")).as_unit(pd.Timestamp(last).unit)
     return pd.date_range(start=last, periods=steps + 1, freq=freq)[1:]
+
+
+@lru_cache(maxsize=64)
+def _fixed_step_ns(freq: str) -> int | None:
+    """The step of ``freq`` in nanoseconds when it is fixed (minutes, hours, days), else
+    None (months, weekday-anchored weeks, business days, ...)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if type(offset) is pd.offsets.Day:  # naive timestamps: a day is 24 hours
+        return offset.n * 86_400 * 10**9
+    if not isinstance(offset, pd.offsets.Tick):
+        return None
+    return int(pd.Timedelta(offset).value)

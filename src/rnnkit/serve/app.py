@@ -9,7 +9,7 @@ handlers' annotations, which are built per model at run time.)
 """
 
 import asyncio
-import json
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -75,6 +75,8 @@ def create_app(config: ServeConfig, *, estimators: Optional[dict] = None) -> Fas
         for s in services.values():
             s.start()
         sweeper = asyncio.get_running_loop().create_task(_sweep(services, config.session_ttl_s))
+        gc.collect()
+        gc.freeze()  # the models and libraries stay put: full collections skip them (no long pauses)
         state["ready"] = True
         try:
             yield

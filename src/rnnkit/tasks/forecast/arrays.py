@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.calendar import future_times
+from rnnkit.data.calendar import _fixed_step_ns, future_times
 from rnnkit.data.frames import SeriesSet
 from rnnkit.errors import DataError, problem, unknown_name
 from rnnkit.tasks.forecast import backtest as bt
@@ -95,6 +95,10 @@ def parse_times(time, where: str) -> pd.DatetimeIndex:
 
 def _times(time, freq: str, where: str) -> pd.DatetimeIndex:
     times = parse_times(time, where)
+    step = _fixed_step_ns(freq)
+    if step is not None and len(times) > 1 and times[0] == times[0].floor(freq) \
+            and (np.diff(times.as_unit("ns").asi8) == step).all():
+        return times  # the common case, checked without building the expected index
     expected = pd.date_range(start=times[0], periods=len(times), freq=freq)
     if not times.equals(expected):
         wrong = int(np.argmax(times.values != expected.values))
