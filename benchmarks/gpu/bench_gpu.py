@@ -8,9 +8,19 @@ Sections (each guarded: a failure prints its traceback and the run goes on; past
    from the GPU draw), LSTM and GRU x extras x train/eval, outputs, final states, gradients;
 3. training throughput (float32, forward + backward + Adam step, sequences/s): cuDNN
    ``nn.LSTM`` / ``nn.GRU`` against the fused LN-LSTM / LN-GRU at three sizes; median of
-   repeats with min and max; an eager rnnkit layer (impl="rnnkit") at the first size;
-4. streaming step at batch 1, hidden 128, state carried: CUDA-graph step against
-   ``nn.LSTM`` per step, ``nn.LSTMCell`` and rnnkit's eager ``layer.step``;
+   repeats with min and max; the eager rnnkit path (``fast.run``, the GPU dispatch turned
+   off) at the first size; labelled experiments, not headlines: at N=256 the older backward
+   (``RNNKIT_GPU_BWD_ACC=0``: gain/shift gradients stored per step and reduced by torch
+   afterwards) for an A/B of the in-kernel accumulation; at N=256 and H=1024 ``dW_hh``
+   accumulated in chunks of 10 steps on a side stream during the backward loop
+   (``RNNKIT_GPU_DW_OVERLAP=10``);
+4. streaming step at batch 1, hidden 128, state carried: floors (sync, the input copy, a
+   one-kernel graph replay), ``nn.LSTM`` per step, ``nn.LSTMCell``, the CUDA-graph step
+   (two GEMMs + one kernel per layer), the fused one-kernel-per-layer step (graph and
+   direct launch) and rnnkit's eager ``layer.step``; each stepper checked against ``layer.step``;
+4b. breakdown: a fused training iteration at N=256 H=512 split into the captured forward
+   loop, backward loop and the rest, next to the per-step GEMMs alone, the pointwise step
+   kernels alone (L launches captured in one graph) and the ``dW_hh`` GEMM alone;
 5. results to ``$OUT/gpu_bench.json`` and ``$OUT/gpu_bench.md``.
 
 Run: ``PYTHONPATH=src python3 benchmarks/gpu/bench_gpu.py`` (or ``bash benchmarks/gpu/run.sh``).
@@ -196,6 +206,18 @@ def parity() -> None:
 
 
 # ---- 3. training throughput ----------------------------------------------------------------------
+class _gpu_path_off:
+    """Within: ``rnnkit.nn.gpu.supports`` says no, so layers take ``fast.run`` (eager)."""
+
+    def __enter__(self):
+        import rnnkit.nn.gpu as gpu_mod
+        self.mod, self.real = gpu_mod, gpu_mod.supports
+        gpu_mod.supports = lambda *a, **k: False
+
+    def __exit__(self, *exc):
+        self.mod.supports = self.real
+
+
 def _train_step_fn(kind, mode, size, extras=None, tf32=False):
     N, L, H_in, H = size
     x = torch.randn(L, N, H_in, device=DEV)
@@ -208,9 +230,12 @@ def _train_step_fn(kind, mode, size, extras=None, tf32=False):
         layer.validate_inputs = False
         if kind == "fused":
             forward = lambda: _fused_run(layer, x, None)[0]  # noqa: E731
-        else:
+        else:  # the eager fast path (rnnkit.nn.fast.run), with the fused GPU dispatch off
             layer.impl = "rnnkit"
-            forward = lambda: layer(x)[0]  # noqa: E731
+
+            def forward():
+                with _gpu_path_off():
+                    return layer(x)[0]
     opt = torch.optim.Adam(layer.parameters(), lr=1e-3)
 
     def step():
@@ -241,51 +266,80 @@ def _throughput(step, N, repeats=5, target_s=0.25, max_iters=50):
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates), "iters": k}
 
 
+EXPERIMENTS = {  # label suffix -> environment of the fused path (read when loops are captured)
+    "oldbwd": ("[experiment: old backward, per-step stores + torch reductions]", {"RNNKIT_GPU_BWD_ACC": "0"}),
+    "dw10": ("[experiment: dW_hh overlapped, side stream, chunks of 10 steps]", {"RNNKIT_GPU_DW_OVERLAP": "10"}),
+}
+
+
+def _set_env(env: dict, on: bool) -> None:
+    """Set (or unset) an experiment's variables; drops captured graphs either way."""
+    from rnnkit.nn.gpu import graphs
+    for k, v in env.items():
+        if on:
+            os.environ[k] = v
+        else:
+            os.environ.pop(k, None)
+    graphs.clear()
+
+
 def training(budget: float, checkpoint=lambda: None) -> None:
     rows = []
     RESULTS["sections"]["training"] = rows  # filled as it goes
     ln_only = dict(layer_norm=True)
     all_extras = dict(layer_norm=True, recurrent_dropout=0.25, zoneout=0.1)
+    jobs, later, bases = [], [], {}
     for si, size in enumerate(SIZES):
         for mode in ("LSTM", "GRU"):
-            configs = [("cudnn", "cuDNN nn." + mode, None, False),
-                       ("cudnn", "cuDNN nn." + mode + " (no TF32)", None, "cudnn_off"),
-                       ("fused", f"fused LN-{mode}", ln_only, False),
-                       ("fused", f"fused LN-{mode} + rec.dropout + zoneout", all_extras, False),
-                       ("fused", f"fused LN-{mode} (TF32 matmul)", ln_only, "matmul_on")]
+            configs = [("cudnn", "cuDNN nn." + mode, None, False)]
+            if si < 2:  # dropped at the largest size to keep the run short
+                configs.append(("cudnn", "cuDNN nn." + mode + " (no TF32)", None, "cudnn_off"))
+            configs += [("fused", f"fused LN-{mode}", ln_only, False),
+                        ("fused", f"fused LN-{mode} + rec.dropout + zoneout", all_extras, False),
+                        ("fused", f"fused LN-{mode} (TF32 matmul)", ln_only, "matmul_on")]
+            if si == 1:  # A/B of the in-kernel gain/shift accumulation
+                configs.append(("fused", f"fused LN-{mode} {EXPERIMENTS['oldbwd'][0]}", ln_only, "oldbwd"))
             if si == 0:
-                configs.append(("eager", f"eager rnnkit LN-{mode} (impl='rnnkit')", ln_only, False))
-            base = None
-            for kind, label, extras, tf32 in configs:
-                if time.perf_counter() - START > budget:
-                    log(f"SKIP {label} {size}: over budget")
-                    continue
+                configs.append(("eager", f"eager rnnkit LN-{mode} (fast.run, GPU path off)", ln_only, False))
+            jobs.append((size, mode, configs))
+            if si >= 1:  # multi-stream capture: run after every headline row, so a failure costs only these
+                later.append((size, mode, [("fused", f"fused LN-{mode} {EXPERIMENTS['dw10'][0]}", ln_only, "dw10")]))
+    for size, mode, configs in jobs + later:
+        for kind, label, extras, tf32 in configs:
+            if time.perf_counter() - START > budget:
+                log(f"SKIP {label} {size}: over budget")
+                continue
+            try:
+                cudnn_tf32 = torch.backends.cudnn.allow_tf32
+                mm_tf32 = torch.backends.cuda.matmul.allow_tf32
+                torch.backends.cudnn.allow_tf32 = cudnn_tf32 and tf32 != "cudnn_off"
+                torch.backends.cuda.matmul.allow_tf32 = mm_tf32 or tf32 == "matmul_on"
+                if tf32 in EXPERIMENTS:
+                    _set_env(EXPERIMENTS[tf32][1], True)
                 try:
-                    cudnn_tf32 = torch.backends.cudnn.allow_tf32
-                    mm_tf32 = torch.backends.cuda.matmul.allow_tf32
-                    torch.backends.cudnn.allow_tf32 = cudnn_tf32 and tf32 != "cudnn_off"
-                    torch.backends.cuda.matmul.allow_tf32 = mm_tf32 or tf32 == "matmul_on"
-                    try:
-                        step = _train_step_fn(kind, mode, size, extras)
-                        r = _throughput(step, size[0], repeats=3 if kind == "eager" else 5,
-                                        target_s=0.1 if kind == "eager" else 0.25)
-                    finally:
-                        torch.backends.cudnn.allow_tf32 = cudnn_tf32
-                        torch.backends.cuda.matmul.allow_tf32 = mm_tf32
-                    if label == "cuDNN nn." + mode:
-                        base = r["median"]
-                    r["ratio_to_cudnn"] = r["median"] / base if base else None
-                    row = {"size": "N=%d L=%d in=%d H=%d" % size, "mode": mode, "impl": label, **r}
-                    rows.append(row)
-                    log(f"train {row['size']:24s} {label:45s} {r['median']:10.1f} seq/s "
-                        f"[{r['min']:.1f}, {r['max']:.1f}] x{r['ratio_to_cudnn'] or 0:.3f} of cuDNN")
-                except Exception:
-                    tb = traceback.format_exc()
-                    print(tb, flush=True)
-                    RESULTS["errors"][f"train {label} {size}"] = tb
-                if DEV == "cuda":
-                    torch.cuda.empty_cache()
-                checkpoint()
+                    step = _train_step_fn(kind, mode, size, extras)
+                    r = _throughput(step, size[0], repeats=3 if kind == "eager" else 5,
+                                    target_s=0.1 if kind == "eager" else 0.25)
+                finally:
+                    torch.backends.cudnn.allow_tf32 = cudnn_tf32
+                    torch.backends.cuda.matmul.allow_tf32 = mm_tf32
+                    if tf32 in EXPERIMENTS:
+                        _set_env(EXPERIMENTS[tf32][1], False)
+                if label == "cuDNN nn." + mode:
+                    bases[(size, mode)] = r["median"]
+                base = bases.get((size, mode))
+                r["ratio_to_cudnn"] = r["median"] / base if base else None
+                row = {"size": "N=%d L=%d in=%d H=%d" % size, "mode": mode, "impl": label, **r}
+                rows.append(row)
+                log(f"train {row['size']:24s} {label:45s} {r['median']:10.1f} seq/s "
+                    f"[{r['min']:.1f}, {r['max']:.1f}] x{r['ratio_to_cudnn'] or 0:.3f} of cuDNN")
+            except Exception:
+                tb = traceback.format_exc()
+                print(tb, flush=True)
+                RESULTS["errors"][f"train {label} {size}"] = tb
+            if DEV == "cuda":
+                torch.cuda.empty_cache()
+            checkpoint()
     RESULTS["sections"]["training"] = rows
 
 
@@ -309,12 +363,45 @@ def _latency(fn, steps=2000, warmup=50):
             "pipelined_us": pipelined * 1e6}
 
 
+def _check_step(stepper, layer, x, n=5):
+    """Max abs difference of ``stepper`` against ``layer.step`` over ``n`` steps from zeros."""
+    ref_state, err = None, 0.0
+    with torch.no_grad():
+        for _ in range(n):
+            y_ref, ref_state = layer.step(x, ref_state)
+            err = max(err, (stepper(x) - y_ref).abs().max().item())
+    stepper.reset()
+    return err
+
+
 def streaming(steps: int) -> None:
     from rnnkit.nn.gpu import graphs
     H_in, H = 32, 128
     x = torch.randn(1, H_in, device=DEV)
-    rows = []
+    rows, checks = [], []
+    RESULTS["sections"]["streaming"] = rows
+    RESULTS["sections"]["streaming_checks"] = checks
+    cases = []
+
+    def add(label, build):
+        """Build one case; a failure (e.g. a kernel that does not compile) is logged and skipped."""
+        try:
+            cases.append((label, build()))
+        except Exception:
+            tb = traceback.format_exc()
+            print(tb, flush=True)
+            RESULTS["errors"][f"stream {label}"] = tb
+
     with torch.no_grad():
+        # floors: what a step costs before any model work (sync; the input copy; a graph replay)
+        buf = torch.zeros(1, H_in, device=DEV)
+        add("floor: synchronize only", lambda: (lambda: None))
+        add("floor: x copy_ into a fixed buffer", lambda: (lambda: buf.copy_(x)))
+        if DEV == "cuda":
+            def one_node_graph():
+                g = graphs._capture(lambda: buf.mul_(1.0))[0]
+                return lambda: (buf.copy_(x), g.replay())
+            add("floor: x copy_ + replay of a 1-kernel graph", one_node_graph)
         lstm = torch.nn.LSTM(H_in, H).to(DEV).eval()
         state = [(torch.zeros(1, 1, H, device=DEV), torch.zeros(1, 1, H, device=DEV))]
 
@@ -325,30 +412,195 @@ def streaming(steps: int) -> None:
 
         def torch_cell():
             cstate[0] = cell(x, cstate[0])
-        cases = [("nn.LSTM per step (cuDNN), plain", torch_lstm), ("nn.LSTMCell, plain", torch_cell)]
-        for mode in ("LSTM", "GRU"):
-            cls = rnnkit.nn.LSTM if mode == "LSTM" else rnnkit.nn.GRU
-            layer = cls(H_in, H, layer_norm=True, zoneout=0.1).to(DEV).eval()
-            layer.validate_inputs = False
-            stepper = graphs.GraphStep(layer, batch=1, capture=DEV == "cuda")
+        add("nn.LSTM per step (cuDNN), plain", lambda: torch_lstm)
+        add("nn.LSTMCell, plain", lambda: torch_cell)
+    for mode, layers in (("LSTM", 1), ("GRU", 1), ("LSTM", 2)):
+        cls = rnnkit.nn.LSTM if mode == "LSTM" else rnnkit.nn.GRU
+        layer = cls(H_in, H, num_layers=layers, layer_norm=True, zoneout=0.1).to(DEV).eval()
+        layer.validate_inputs = False
+        name = f"rnnkit LN-{mode}+zoneout" + (f" {layers} layers" if layers > 1 else "")
+
+        def checked(kind, make, layer=layer, mode=mode, name=name):
+            def build():
+                stepper = make()
+                err = _check_step(stepper, layer, x)
+                ok = err < 1e-5
+                checks.append({"case": f"{name} {kind}", "max_abs_err": err, "pass": ok})
+                log(f"streaming {name} {kind} vs layer.step max err {err:.2e} {'PASS' if ok else 'FAIL'}")
+                if not ok:
+                    raise RuntimeError(f"{name} {kind}: differs from layer.step by {err:.2e}")
+                return lambda s=stepper: s(x)
+            add(f"{name} {kind}", build)
+
+        cap = DEV == "cuda"
+        if layers == 1:  # the older stepper: two GEMMs + one kernel per layer in the graph
+            checked("CUDA-graph step (2 GEMMs + 1 kernel)", lambda layer=layer: graphs.GraphStep(layer, 1, capture=cap))
+        from rnnkit.nn.gpu import stream
+        checked("fused 1-kernel step, CUDA graph", lambda layer=layer: stream.FusedStep(layer, 1, capture=cap))
+        checked("fused 1-kernel step, direct launch", lambda layer=layer: stream.FusedStep(layer, 1, capture=False))
+        if layers == 1:
             rstate = [None]
 
             def eager(layer=layer, rstate=rstate):
-                _, rstate[0] = layer.step(x, rstate[0])
-            # check the graph step against the eager step before timing it
-            ref_state, err = None, 0.0
+                with torch.no_grad():
+                    _, rstate[0] = layer.step(x, rstate[0])
+            add(f"{name} eager layer.step", lambda eager=eager: eager)
+    for label, fn in cases:
+        try:
+            with torch.no_grad():  # inference: no autograd bookkeeping for any case
+                r = _latency(fn, steps=steps)
+        except Exception:
+            tb = traceback.format_exc()
+            print(tb, flush=True)
+            RESULTS["errors"][f"stream {label}"] = tb
+            continue
+        rows.append({"impl": label, **r})
+        log(f"stream {label:55s} median {r['median_us']:7.1f} us  p90 {r['p90_us']:7.1f} us  "
+            f"pipelined {r['pipelined_us']:7.1f} us")
+
+
+# ---- 4b. where the time of one training step goes (fused, N=256 H=512) -----------------------
+class _Timer:
+    """Intervals on the current stream: CUDA events on the GPU, perf_counter on CPU."""
+
+    def __init__(self):
+        self.pairs = []
+
+    def start(self):
+        if DEV == "cuda":
+            e = torch.cuda.Event(enable_timing=True)
+            e.record()
+            return e
+        return time.perf_counter()
+
+    def stop(self, t0):
+        if DEV == "cuda":
+            e = torch.cuda.Event(enable_timing=True)
+            e.record()
+            self.pairs.append((t0, e))
+        else:
+            self.pairs.append((t0, time.perf_counter()))
+
+    def total_ms(self):
+        sync()
+        if DEV == "cuda":
+            return sum(a.elapsed_time(b) for a, b in self.pairs)
+        return sum(b - a for a, b in self.pairs) * 1e3
+
+
+def _parts_alone(mode, size) -> dict:
+    """ms of: the L forward / backward pointwise step kernels alone (captured in one graph on
+    the GPU, as in the scan), and the ``dW_hh`` GEMM over all L*N rows alone; None on failure."""
+    from rnnkit.nn.gpu import graphs, gru, kernels as K, lstm
+    from rnnkit.nn.gpu.spec import ScanSpec
+    N, L, _, H = size
+    out = {}
+    try:
+        mod = lstm if mode == "LSTM" else gru
+        spec = ScanSpec(mode, L, N, H, True, 0, 0.0, False, True, torch.device(DEV))
+        b = mod.allocate(spec)
+        for k, v in b.items():
+            if isinstance(v, torch.Tensor) and v.numel() > 1:
+                v.normal_()
+        for k in ("rstd", "crstd"):
+            if k in b:
+                b[k].abs_().add_(0.5)
+        block, warps = K.block_and_warps(H)
+        G = b["w_hh"].shape[0]
+        parts = {
+            "fwd_kernels": lambda: [mod.fwd_kernel(spec, b, t, block, warps) for t in range(L)],
+            "bwd_kernels": lambda: [mod.bwd_kernel(spec, b, t, block, warps) for t in range(L)],
+            "dw": lambda: torch.mm(b["da"].view(L * N, G).t(), b["hs"][:L].reshape(L * N, H), out=b["w_hh"]),
+        }
+        for name, fn in parts.items():
+            try:
+                run = graphs._capture(fn)[0].replay if DEV == "cuda" else fn
+                run()
+                tm = _Timer()
+                for _ in range(3):
+                    t = tm.start()
+                    run()
+                    tm.stop(t)
+                out[name] = tm.total_ms() / 3
+            except Exception:
+                tb = traceback.format_exc()
+                print(tb, flush=True)
+                RESULTS["errors"][f"breakdown {mode} {name} alone"] = tb
+        del b
+    except Exception:
+        tb = traceback.format_exc()
+        print(tb, flush=True)
+        RESULTS["errors"][f"breakdown {mode} parts alone"] = tb
+    return out
+
+
+def breakdown(size=None, iters=10) -> None:
+    """Per training iteration: the captured forward loop, the captured backward loop, the
+    rest; and the per-step recurrent GEMMs alone (forward ``h W_hh^T``, backward ``da W_hh``)."""
+    from rnnkit.nn.gpu import graphs
+    size = size or SIZES[min(1, len(SIZES) - 1)]
+    N, L, H_in, H = size
+    rows = []
+    RESULTS["sections"]["breakdown"] = rows
+    for mode in ("LSTM", "GRU"):
+        G = (4 if mode == "LSTM" else 3) * H
+        step = _train_step_fn("fused", mode, size, dict(layer_norm=True))
+        for _ in range(3):
+            step()
+        fwd_t, bwd_t = _Timer(), _Timer()
+        real_f, real_b = graphs.Slot.run_forward, graphs.Slot.run_backward
+
+        def run_f(self, real_f=real_f, fwd_t=fwd_t):
+            t0 = fwd_t.start()
+            real_f(self)
+            fwd_t.stop(t0)
+
+        def run_b(self, real_b=real_b, bwd_t=bwd_t):
+            t0 = bwd_t.start()
+            out = real_b(self)
+            bwd_t.stop(t0)
+            return out
+        graphs.Slot.run_forward, graphs.Slot.run_backward = run_f, run_b
+        try:
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                step()
+            sync()
+            total = (time.perf_counter() - t0) * 1e3 / iters
+        finally:
+            graphs.Slot.run_forward, graphs.Slot.run_backward = real_f, real_b
+        fwd, bwd = fwd_t.total_ms() / iters, bwd_t.total_ms() / iters
+        # the per-step GEMMs alone, L of each, back to back
+        h = torch.randn(N, H, device=DEV)
+        w = torch.randn(G, H, device=DEV)
+        a = torch.empty(N, G, device=DEV)
+        da = torch.randn(N, G, device=DEV)
+        dh = torch.empty(N, H, device=DEV)
+        gemm = {}
+        for name, fn in (("fwd", lambda: torch.mm(h, w.t(), out=a)), ("bwd", lambda: torch.mm(da, w, out=dh))):
             for _ in range(5):
-                y_ref, ref_state = layer.step(x, ref_state)
-                err = max(err, (stepper(x) - y_ref).abs().max().item())
-            log(f"streaming {mode} graph step vs layer.step max err {err:.2e} {'PASS' if err < 1e-5 else 'FAIL'}")
-            cases += [(f"rnnkit LN-{mode}+zoneout CUDA-graph step", lambda s=stepper: s(x)),
-                      (f"rnnkit LN-{mode}+zoneout eager layer.step", eager)]
-        for label, fn in cases:
-            r = _latency(fn, steps=steps)
-            rows.append({"impl": label, **r})
-            log(f"stream {label:45s} median {r['median_us']:7.1f} us  p90 {r['p90_us']:7.1f} us  "
-                f"pipelined {r['pipelined_us']:7.1f} us")
-    RESULTS["sections"]["streaming"] = rows
+                fn()
+            tm = _Timer()
+            t = tm.start()
+            for _ in range(L):
+                fn()
+            tm.stop(t)
+            gemm[name] = tm.total_ms()
+        gemm.update(_parts_alone(mode, size))
+        row = {"size": "N=%d L=%d in=%d H=%d" % size, "mode": mode, "iteration_ms": total,
+               "fwd_loop_ms": fwd, "bwd_loop_ms": bwd, "rest_ms": total - fwd - bwd,
+               "fwd_gemms_alone_ms": gemm["fwd"], "bwd_gemms_alone_ms": gemm["bwd"],
+               "fwd_kernels_est_ms": fwd - gemm["fwd"], "bwd_kernels_est_ms": bwd - gemm["bwd"],
+               "fwd_kernels_alone_ms": gemm.get("fwd_kernels"), "bwd_kernels_alone_ms": gemm.get("bwd_kernels"),
+               "dw_gemm_alone_ms": gemm.get("dw")}
+        rows.append(row)
+        log("breakdown " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        log(f"breakdown {mode}: bwd loop = L bwd GEMMs + L bwd step kernels + dW GEMM + rest of the tail: "
+            f"{bwd:.3f} vs {gemm['bwd']:.3f} + {gemm.get('bwd_kernels') or 0:.3f} + {gemm.get('dw') or 0:.3f}")
+        graphs.clear()
+        if DEV == "cuda":
+            torch.cuda.empty_cache()
 
 
 # ---- 5. write ------------------------------------------------------------------------------------
@@ -378,6 +630,26 @@ def write(out_dir: str, final: bool = True) -> None:
                "| impl | median (sync each step) | p90 | pipelined |", "|---|---|---|---|"]
         md += [f"| {r['impl']} | {r['median_us']:.1f} | {r['p90_us']:.1f} | {r['pipelined_us']:.1f} |"
                for r in rows] + [""]
+    rows = RESULTS["sections"].get("streaming_checks")
+    if rows:
+        md += ["Streaming steppers against `layer.step` (5 steps, max abs err): "
+               + "; ".join(f"{r['case']} {r['max_abs_err']:.1e} {'PASS' if r['pass'] else 'FAIL'}" for r in rows), ""]
+    rows = RESULTS["sections"].get("breakdown")
+    if rows:
+        md += ["## Where a fused training iteration goes (ms per iteration, LN only)", "",
+               "| size | mode | iteration | fwd loop (graph) | bwd loop (graph) | rest | "
+               "L fwd GEMMs alone | L bwd GEMMs alone | fwd kernels (est.) | bwd kernels (est.) | "
+               "L fwd step kernels alone | L bwd step kernels alone | dW_hh GEMM alone |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        f3 = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        md += [f"| {r['size']} | {r['mode']} | {r['iteration_ms']:.3f} | {r['fwd_loop_ms']:.3f} | "
+               f"{r['bwd_loop_ms']:.3f} | {r['rest_ms']:.3f} | {r['fwd_gemms_alone_ms']:.3f} | "
+               f"{r['bwd_gemms_alone_ms']:.3f} | {r['fwd_kernels_est_ms']:.3f} | {r['bwd_kernels_est_ms']:.3f} | "
+               f"{f3(r.get('fwd_kernels_alone_ms'))} | {f3(r.get('bwd_kernels_alone_ms'))} | {f3(r.get('dw_gemm_alone_ms'))} |"
+               for r in rows]
+        md += ["", "The kernel estimates are loop minus GEMMs; the backward loop's graph also holds the "
+               "dW_hh GEMM over all L*N rows and the final reductions, so 'bwd kernels (est.)' includes "
+               "them; the 'alone' columns time each part by itself (step kernels: L launches in one graph).", ""]
     if RESULTS["errors"]:
         md += ["## Errors", ""] + [f"- {k}" for k in RESULTS["errors"]] + [""]
     with open(os.path.join(out_dir, "gpu_bench.md"), "w") as f:
@@ -402,6 +674,8 @@ def main() -> int:
     section("streaming", args.budget)(streaming)(args.steps)
     write(args.out, final=False)
     section("training", args.budget)(training)(args.budget, lambda: write(args.out, final=False))
+    write(args.out, final=False)
+    section("breakdown", args.budget)(breakdown)()
     write(args.out)
     return 0
 

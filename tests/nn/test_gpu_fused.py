@@ -175,3 +175,69 @@ def test_fused_step_without_bias_and_direct_launch(mode):
         with torch.no_grad():
             want, state = layer.step(x, state)
         assert_close([stepper(x)], [want], f"{mode} fused streaming, no bias")
+
+
+def _loss_parts(layer, run, x, hx):
+    """The loss of ``run_seeded`` and its inputs ``(x, state...)``, graph kept for backward."""
+    batch = sequences.prepare(x, None, False, "gradcheck")
+    state = layer._initial_state(hx, batch)
+    out, finals = run(layer, batch, state)
+    weight = torch.linspace(-1, 1, out.numel(), device=out.device, dtype=out.dtype).view_as(out)
+    return (out * weight).sum() + sum((f * 0.7).sum() for f in finals)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("extras", [dict(layer_norm=True, recurrent_dropout=0.3, zoneout=0.25),
+                                    dict(recurrent_dropout=0.3, zoneout=0.25)], ids=["ln-rd-zone", "rd-zone"])
+def test_fused_bptt_gradcheck_float64(mode, extras, monkeypatch):
+    """gradcheck-style check of the hand-written BPTT: its gradients (float32 kernels) in
+    random directions against central finite differences of the same loss computed in
+    float64 by the reference loop, with the very same masks (zoneout, recurrent dropout,
+    dropout between layers); inputs, initial states and every parameter are perturbed."""
+    from rnnkit.nn import masks as masks_mod
+    torch.manual_seed(7)
+    layer = make_layer(mode, extras, True, bidirectional=True)
+    x = torch.randn(5, 2, 3, device=DEVICE)
+    D, H = 2, 5
+    h0 = torch.randn(2 * D, 2, H, device=DEVICE)
+    hx = [h0, torch.randn(2 * D, 2, H, device=DEVICE)] if mode == "LSTM" else [h0]
+    drawn = []
+
+    def record(*a, **kw):
+        drawn.append(masks_mod.draw_masks(*a, **kw))
+        return drawn[-1]
+    monkeypatch.setattr(scan, "draw_masks", record)
+    xs = [x.clone().requires_grad_()] + [h.clone().requires_grad_() for h in hx]
+    params = list(layer.parameters())
+    loss = _loss_parts(layer, scan.run, xs[0], tuple(xs[1:]) if mode == "LSTM" else xs[1])
+    grads = torch.autograd.grad(loss, xs + params)  # the fused backward: FusedScan.backward
+
+    per_layer, between = drawn[-1]
+    dbl = lambda m: m.double() if isinstance(m, torch.Tensor) else m  # noqa: E731
+    masks64 = ([[type(m)(*(dbl(v) for v in m)) for m in dirs] for dirs in per_layer], [dbl(b) for b in between])
+    monkeypatch.setattr(reference, "draw_masks", lambda *a, **kw: masks64)
+    import copy
+    layer64 = copy.deepcopy(layer).double()
+    p64 = list(layer64.parameters())
+    base = [t.detach().double() for t in xs] + [p.detach().clone() for p in p64]
+
+    def f64(direction, eps):
+        with torch.no_grad():
+            for p, b0, v in zip(p64, base[len(xs):], direction[len(xs):]):
+                p.copy_(b0 + eps * v)
+            ins = [b0 + eps * v for b0, v in zip(base[:len(xs)], direction[:len(xs)])]
+            return _loss_parts(layer64, reference.run, ins[0],
+                               tuple(ins[1:]) if mode == "LSTM" else ins[1]).item()
+
+    gen = torch.Generator().manual_seed(11)
+    names = ["x"] + [f"state{i}" for i in range(len(hx))] + [n for n, _ in layer.named_parameters()]
+    for k, name in enumerate(names):  # one random direction per tensor: each gradient on its own
+        direction = [torch.zeros_like(b0) for b0 in base]
+        direction[k] = torch.randn(base[k].shape, generator=gen, dtype=torch.float64).to(base[k].device)
+        eps = 1e-6
+        numeric = (f64(direction, eps) - f64(direction, -eps)) / (2 * eps)
+        g, v = grads[k].double(), direction[k]
+        analytic = (g * v).sum().item()
+        scale = 1.0 + (g * v).abs().sum().item()
+        assert abs(numeric - analytic) <= 2e-5 * scale, (
+            f"{mode} {extras} d/d{name}: {analytic:.8f} (BPTT) vs {numeric:.8f} (float64 finite differences)")

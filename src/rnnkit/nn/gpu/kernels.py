@@ -17,7 +17,10 @@ Flags (compile-time): ``LN`` layer norm on; ``ZONE`` 0 off, 1 a 0/1 mask per ste
 (training), 2 the constant ``zp`` (inference); ``REC`` a recurrent-dropout mask is applied
 to ``dh`` in backward (the forward applies it before the GEMM); ``SAVE`` store for backward;
 ``LN_IH`` (streaming only) ``gi`` is the raw ``x W_ih^T`` and gets its layer norm and ``b_ih``
-here. Everything is computed in float32.
+here; ``ACC`` (backward) the per-step gradients of the gains and shifts (``b_hh``, ``ln_hh``,
+LSTM ``lnc_w``/``lnc_b``) are added into per-row accumulators (each program owns its row, so
+no atomics; one ``sum(0)`` over the ``N`` rows after the loop) instead of being stored per
+step and reduced over ``(L, N, G*H)`` tensors afterwards. Everything is computed in float32.
 """
 
 from __future__ import annotations
@@ -104,6 +107,21 @@ def _ln_backward(d0, d1, d2, d3, x0, x1, x2, x3, rstd, n):
 
 
 @triton.jit
+def _acc(ptr, cols, mask, v):
+    """``ptr[cols] += v`` for a row this program owns (no other program touches it)."""
+    tl.store(ptr + cols, tl.load(ptr + cols, mask=mask, other=0.0) + v, mask=mask)
+
+
+@triton.jit
+def _acc4(ptr, off, H, cols, mask, v0, v1, v2, v3, G: tl.constexpr):
+    _acc(ptr + off, cols, mask, v0)
+    _acc(ptr + off + H, cols, mask, v1)
+    _acc(ptr + off + 2 * H, cols, mask, v2)
+    if G == 4:
+        _acc(ptr + off + 3 * H, cols, mask, v3)
+
+
+@triton.jit
 def _store4(ptr, off, H, cols, mask, v0, v1, v2, v3, G: tl.constexpr):
     tl.store(ptr + off + cols, v0, mask=mask)
     tl.store(ptr + off + H + cols, v1, mask=mask)
@@ -176,9 +194,10 @@ def lstm_fwd_step(a_ptr, gi_ptr, h_prev_ptr, c_prev_ptr, zh_ptr, zc_ptr,
 def lstm_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dc_in_ptr, dh_out_ptr, dc_out_ptr,
                   c_prev_ptr, zh_ptr, zc_ptr, acts_ptr, ahat_ptr, rstd_ptr, chat_ptr, crstd_ptr,
                   ln_hh_ptr, lnc_w_ptr, lnc_b_ptr,
-                  dpre_ptr, da_ptr, dcn_ptr,
+                  dpre_ptr, da_ptr, dcn_ptr, acc_b_ptr, acc_g_ptr, acc_cw_ptr, acc_cb_ptr,
                   H, zp,
-                  LN: tl.constexpr, ZONE: tl.constexpr, REC: tl.constexpr, BLOCK_H: tl.constexpr):
+                  LN: tl.constexpr, ZONE: tl.constexpr, REC: tl.constexpr, ACC: tl.constexpr,
+                  BLOCK_H: tl.constexpr):
     row = tl.program_id(0)
     cols = tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -213,7 +232,11 @@ def lstm_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dc_in_ptr, dh_out_ptr,
     d_o = dh_new * tc * o * (1.0 - o)
     dcn = dh_new * o * (1.0 - tc * tc)
     if LN:
-        tl.store(dcn_ptr + hrow + cols, dcn, mask=mask)
+        if ACC:  # d lnc_b += dcn, d lnc_w += dcn * chat (per row)
+            _acc(acc_cb_ptr + hrow, cols, mask, dcn)
+            _acc(acc_cw_ptr + hrow, cols, mask, dcn * chat)
+        else:
+            tl.store(dcn_ptr + hrow + cols, dcn, mask=mask)
         dchat = tl.where(mask, dcn * _load(lnc_w_ptr, cols, mask), 0.0)
         crstd = tl.load(crstd_ptr + row)
         m1 = tl.sum(dchat, 0) / H
@@ -227,11 +250,15 @@ def lstm_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dc_in_ptr, dh_out_ptr,
     tl.store(dc_out_ptr + hrow + cols, dc_new * f + dc_keep, mask=mask)
     tl.store(dh_out_ptr + hrow + cols, dh_keep, mask=mask)
     _store4(dpre_ptr, off, H, cols, mask, d_i, d_f, d_g, d_o, 4)
+    if ACC:  # d b_hh += d gates (per row)
+        _acc4(acc_b_ptr, off, H, cols, mask, d_i, d_f, d_g, d_o, 4)
     if LN:
         x0 = _load(ahat_ptr + off, cols, mask)
         x1 = _load(ahat_ptr + off + H, cols, mask)
         x2 = _load(ahat_ptr + off + 2 * H, cols, mask)
         x3 = _load(ahat_ptr + off + 3 * H, cols, mask)
+        if ACC:  # d ln_hh += d gates * ahat (per row)
+            _acc4(acc_g_ptr, off, H, cols, mask, d_i * x0, d_f * x1, d_g * x2, d_o * x3, 4)
         e0 = d_i * _load(ln_hh_ptr, cols, mask)
         e1 = d_f * _load(ln_hh_ptr + H, cols, mask)
         e2 = d_g * _load(ln_hh_ptr + 2 * H, cols, mask)
@@ -281,9 +308,10 @@ def gru_fwd_step(a_ptr, gi_ptr, h_prev_ptr, zh_ptr, ln_hh_ptr, b_hh_ptr, ln_ih_p
 @triton.jit
 def gru_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dh_out_ptr, h_prev_ptr, zh_ptr,
                  acts_ptr, ahat_ptr, rstd_ptr, a_ptr, ln_hh_ptr, b_hh_ptr,
-                 dgi_ptr, dgh_ptr, da_ptr,
+                 dgi_ptr, dgh_ptr, da_ptr, acc_b_ptr, acc_g_ptr,
                  H, zp,
-                 LN: tl.constexpr, ZONE: tl.constexpr, REC: tl.constexpr, BLOCK_H: tl.constexpr):
+                 LN: tl.constexpr, ZONE: tl.constexpr, REC: tl.constexpr, ACC: tl.constexpr,
+                 BLOCK_H: tl.constexpr):
     row = tl.program_id(0)
     cols = tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -317,7 +345,16 @@ def gru_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dh_out_ptr, h_prev_ptr,
     tl.store(dh_out_ptr + hrow + cols, dh_keep + dh_new * z, mask=mask)
     _store4(dgi_ptr, off, H, cols, mask, d_r, d_z, d_n, d_n, 3)
     e_n = d_n * r
-    _store4(dgh_ptr, off, H, cols, mask, d_r, d_z, e_n, e_n, 3)
+    # d(recurrent gates): kept per step only where it is d(a) itself (no LN; dgh is da
+    # then) or where the gain/shift gradients are reduced after the loop (ACC off)
+    if ACC:
+        _acc4(acc_b_ptr, off, H, cols, mask, d_r, d_z, e_n, e_n, 3)
+        if LN:
+            _acc4(acc_g_ptr, off, H, cols, mask, d_r * x0, d_z * x1, e_n * x2, e_n, 3)
+        else:
+            _store4(dgh_ptr, off, H, cols, mask, d_r, d_z, e_n, e_n, 3)
+    else:
+        _store4(dgh_ptr, off, H, cols, mask, d_r, d_z, e_n, e_n, 3)
     if LN:
         e0 = d_r * _load(ln_hh_ptr, cols, mask)
         e1 = d_z * _load(ln_hh_ptr + H, cols, mask)
@@ -326,6 +363,23 @@ def gru_bwd_step(dy_ptr, dhrec_ptr, mrec_ptr, dh_in_ptr, dh_out_ptr, h_prev_ptr,
         rstd = tl.load(rstd_ptr + row)
         a0, a1, a2, _a3 = _ln_backward(e0, e1, e2, zero, x0, x1, x2, zero, rstd, 3 * H)
         _store4(da_ptr, off, H, cols, mask, a0, a1, a2, a2, 3)
+
+
+def accumulate() -> bool:
+    """Backward accumulates gain/shift gradients in the step kernels (default) unless
+    ``RNNKIT_GPU_BWD_ACC=0`` (the older path: per-step stores, torch reductions after the
+    loop). Read when a scan's loops are captured: call ``graphs.clear()`` after changing it."""
+    return os.environ.get("RNNKIT_GPU_BWD_ACC", "1") != "0"
+
+
+def dw_chunk() -> int:
+    """``RNNKIT_GPU_DW_OVERLAP=k`` (k > 0, CUDA only): the weight gradient ``dW_hh`` is
+    accumulated every ``k`` backward steps by a GEMM on a side stream, overlapping the
+    latency-bound step loop, instead of one GEMM over all steps after it. 0 (default): off."""
+    try:
+        return max(0, int(os.environ.get("RNNKIT_GPU_DW_OVERLAP", "0")))
+    except ValueError:
+        return 0
 
 
 def block_and_warps(H: int) -> tuple[int, int]:

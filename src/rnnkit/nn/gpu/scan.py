@@ -1,9 +1,9 @@
 """The autograd Function of one fused LSTM/GRU scan, and the layer loop around it.
 
 :func:`fused_layer_forward` is the per-layer, per-direction entry point (the same split as
-:mod:`rnnkit.nn.fast`): the input gates of all steps come from
-:func:`rnnkit.nn.functional.input_gates` (one GEMM, torch's layer norm; autograd handles
-their backward), the recurrence is :class:`FusedScan` with a hand-written BPTT.
+:mod:`rnnkit.nn.fast`): the input gates of all steps come from :func:`input_gates` (the
+math of :func:`rnnkit.nn.functional.input_gates`: one GEMM, torch's layer norm with ``b_ih``
+as its shift; autograd handles their backward), the recurrence is :class:`FusedScan` with a hand-written BPTT.
 :func:`run` is a drop-in for :func:`rnnkit.nn.fast.run` on CUDA tensors.
 """
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit.nn.functional import CellWeights, input_gates
+import torch.nn.functional as F
+
+from rnnkit.nn.functional import LN_EPS, CellWeights
 from rnnkit.nn.gpu import graphs
 from rnnkit.nn.gpu.spec import ScanSpec
 from rnnkit.nn.masks import SequenceMasks, draw_masks
@@ -74,6 +76,19 @@ class FusedScan(torch.autograd.Function):
         names = ("dgi", "dh0", "dc0", "dw_hh", "db_hh", "dln_hh", "dlnc_w", "dlnc_b")
         out = [None] + [grads.get(n) if need[i + 1] else None for i, n in enumerate(names)]
         return tuple(out) + (None, None, None)
+
+
+def input_gates(x: Tensor, w: CellWeights) -> Tensor:
+    """``LN_ih(x W_ih^T) + b_ih`` of all steps, as :func:`rnnkit.nn.functional.input_gates`
+    but with ``b_ih`` folded into the layer norm's shift (or the GEMM's bias without layer
+    norm): one pass less over the ``(L, N, G*H)`` gates forward, and ``db_ih`` comes out of
+    the layer-norm backward instead of a separate sum."""
+    if w.ln_ih is not None:
+        gi = x @ w.w_ih.T  # (..., G*H)
+        return F.layer_norm(gi, (gi.shape[-1],), w.ln_ih, w.b_ih, LN_EPS)
+    if w.b_ih is not None:
+        return torch.addmm(w.b_ih, x.reshape(-1, x.shape[-1]), w.w_ih.T).view(*x.shape[:-1], -1)
+    return x @ w.w_ih.T
 
 
 def _zone_flag(keep) -> tuple[int, float]:
