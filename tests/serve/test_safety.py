@@ -111,5 +111,8 @@ def test_openapi_has_every_route_with_examples(forecaster_file, detector_file):
         assert f"/v1/models/{name}/predict" in paths
         assert f"/v1/models/{name}/sessions/{{session_id}}/step" in paths
         assert "examples" in spec["components"]["schemas"][f"PredictRequest_{name}"]
-        assert set(paths[f"/v1/models/{name}/predict"]["post"]["responses"]) >= {"200", "400", "422", "413"}
+        responses = paths[f"/v1/models/{name}/predict"]["post"]["responses"]
+        assert set(responses) >= {"200", "400", "422", "413"}
+        example = responses["200"]["content"]["application/json"]["example"]
+        assert example["model"] == name and len(example["predictions"]) == 1  # a real answer
     assert "/v1/models/{name}/predict" not in paths  # the 404 catch-all stays out of the schema

@@ -230,7 +230,7 @@ def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
 
     app.post(f"/v1/models/{name}/predict", tags=[tag], response_model=Response_,
              summary=f"Predict with {name} ({a.task})",
-             responses=error_responses(400, 401, 413, 422, 503, 504))(predict)
+             responses={**_answer_example(a, name), **error_responses(400, 401, 413, 422, 503, 504)})(predict)
     if a.SessionOpen is None or not a.describe().get("sessions", True):
         return
 
@@ -272,6 +272,20 @@ def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
              responses=error_responses(400, 401, 404, 413, 422, 503, 504))(step)
     app.delete(f"/v1/models/{name}/sessions/{{session_id}}", tags=[tag], response_model=Closed,
                summary="Close a session", responses=error_responses(401, 404))(close)
+
+
+def _answer_example(a, name: str) -> dict:
+    """The model's real answer to its own example instance, as the 200 example."""
+    try:
+        instance = a.Instance.model_validate(a.example_instance())
+        answer = a.predict_batch([a.prepare(instance).payload])[0]
+        if isinstance(answer, BaseException):
+            return {}
+        example = {"model": name, "predictions": [answer.model_dump(mode="json")]}
+    except Exception:  # noqa: BLE001 - an example is a courtesy; never block serving
+        log.warning("no answer example for model %s", name, exc_info=True)
+        return {}
+    return {200: {"content": {"application/json": {"example": example}}}}
 
 
 async def _within(awaitable, timeout: float, futures):
