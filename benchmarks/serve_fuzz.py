@@ -2,7 +2,7 @@
 checked for server errors, undocumented status codes and answers that break the schema.
 
 Fits one small model of each task (forecaster, anomaly detector, series classifier, text
-classifier), serves them all from one process, and runs ``schemathesis run`` with every
+classifier, language model), serves them all from one process, and runs ``schemathesis run`` with every
 check (examples, coverage, fuzzing and stateful phases) on the OpenAPI document.
 
     python benchmarks/serve_fuzz.py [--max-examples 200] [--seed 1]
@@ -45,8 +45,11 @@ def models(tmp: Path) -> list[str]:
     texts = ["good tasty fresh", "bad stale", "really good value", "awful and old"] * 10
     t = rnnkit.TextClassifier(hidden_size=8, min_freq=1, epochs=2, progress="none").fit(
         texts, ["great", "other"] * 20)
+    lm = rnnkit.LanguageModel(hidden_size=16, embedding_dim=8, epochs=1, bptt=8, batch_size=4,
+                              min_freq=1).fit(texts)
     return [f"weather={f.save(tmp / 'w.rnnkit')}", f"sensors={d.save(tmp / 's.rnnkit')}",
-            f"waves={c.save(tmp / 'c.rnnkit')}", f"reviews={t.save(tmp / 't.rnnkit')}"]
+            f"waves={c.save(tmp / 'c.rnnkit')}", f"reviews={t.save(tmp / 't.rnnkit')}",
+            f"lm={lm.save(tmp / 'lm.rnnkit')}"]
 
 
 def main() -> int:

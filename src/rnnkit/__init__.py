@@ -11,7 +11,8 @@ from rnnkit.tasks.anomaly import AnomalyDetector
 from rnnkit.tasks.classify_series import SequenceClassifier
 from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.forecast import Forecaster
+from rnnkit.tasks.lm import LanguageModel
 from rnnkit.tasks.registry import load
 
 __all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector",
-           "TextClassifier"]
+           "TextClassifier", "LanguageModel"]

@@ -33,7 +33,7 @@ from rnnkit.errors import ConfigError, unknown_name
 
 TABLES = ("task", "data", "model", "train")
 DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates",
-             "label", "text", "label_sep", "encoding")
+             "label", "text", "label_sep", "encoding", "separator")
 TASK_KEYS = ("name",)
 
 

@@ -50,3 +50,12 @@ def text_file(tmp_path_factory):
                                 progress="none", seed=0)
     clf.fit(texts, labels)
     return clf.save(tmp_path_factory.mktemp("models") / "reviews.rnnkit")
+
+
+@pytest.fixture(scope="session")
+def lm_file(tmp_path_factory):
+    texts = ["the cat sat on the mat", "a dog ran in the fog", "the cat and the dog"] * 8
+    lm = rnnkit.LanguageModel(tokenizer="char", hidden_size=16, embedding_dim=8, epochs=2, bptt=8,
+                              batch_size=4, min_freq=1, seed=0)
+    lm.fit(texts)
+    return lm.save(tmp_path_factory.mktemp("models") / "tiny_lm.rnnkit")

@@ -105,3 +105,35 @@ def test_text_predict_equals_predict_proba_and_groups_by_length(text_file):
         assert got["tokens"] == len(c.encode([t])[0])
     assert replies[1]["predictions"][0]["tokens"] == 12  # cut to max_length
     assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"].lower()
+
+
+def test_lm_generate_and_batched_sessions_equal_the_model(lm_file):
+    lm = rnnkit.load(lm_file)
+    pieces = [["the c", "at s", "at"], ["a d", "og"], ["the", " cat and"]]
+
+    async def follow(client, parts):
+        sid = (await client.post("/v1/models/tiny_lm/sessions", json={"top": 3})).json()["session_id"]
+        outs = []
+        for p in parts:
+            r = await client.post(f"/v1/models/tiny_lm/sessions/{sid}/step", json={"text": p})
+            assert r.status_code == 200, r.text
+            outs.append(r.json())
+        return outs
+
+    async def main():
+        async with serving(models={"tiny_lm": str(lm_file)}, max_wait_ms=20) as client:
+            gen = await client.post("/v1/models/tiny_lm/predict", json={"instances": [
+                {"prompt": "the ", "max_tokens": 12, "temperature": 0.7, "seed": 3}]})
+            both = await client.post("/v1/models/tiny_lm/sessions/x/step", json={"text": "a", "tokens": [4]})
+            return gen, await asyncio.gather(*[follow(client, p) for p in pieces]), both
+
+    gen, sessions, both = run(main())
+    assert gen.json()["predictions"][0]["text"] == lm.generate("the ", 12, 0.7, None, None, 3)
+    for parts, outs in zip(pieces, sessions):
+        alone = lm.stream(top=3)
+        for p, out in zip(parts, outs):
+            want = alone.step(p)
+            assert out["position"] == want.position
+            np.testing.assert_allclose([t["probability"] for t in out["top"]], [p for _, p in want.top], atol=1e-6)
+            assert [t["token"] for t in out["top"]] == [t for t, _ in want.top]
+    assert both.status_code in (404, 422)

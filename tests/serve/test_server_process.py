@@ -82,9 +82,9 @@ def test_serves_then_finishes_in_flight_requests_on_sigterm(forecaster_file):
 
 
 @pytest.fixture(scope="module")
-def live_server(forecaster_file, detector_file, classifier_file):
+def live_server(forecaster_file, detector_file, classifier_file, text_file, lm_file):
     proc, url = start(f"daily={forecaster_file}", f"sensors={detector_file}", f"waves={classifier_file}",
-                      "--max-wait-ms", "1")
+                      f"reviews={text_file}", f"lm={lm_file}", "--max-wait-ms", "1")
     yield url
     proc.terminate()
     proc.wait(30)

@@ -14,6 +14,7 @@ import typer
 from rnnkit._version import __version__
 from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import export as export_cmd
+from rnnkit.cli import generate as generate_cmd
 from rnnkit.cli import models as models_cmd
 from rnnkit.cli import quickstart as quickstart_cmd
 from rnnkit.cli import serve as serve_cmd
@@ -48,6 +49,7 @@ app.add_typer(datasets_cmd.app, name="datasets")
 models_cmd.register(app)
 serve_cmd.register(app)
 export_cmd.register(app)
+generate_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.errors import ConfigError, ShapeError, problem, unknown_name
-from rnnkit.nn import fast, fused, gpu, reference, sequences, validation
+from rnnkit.nn import cpu, fast, fused, gpu, reference, sequences, validation
 from rnnkit.nn.functional import CellWeights
 
 IMPLS = ("auto", "torch", "rnnkit", "reference")
@@ -182,6 +182,8 @@ class RecurrentLayer(nn.Module):
         state = self._initial_state(hx, batch)
         if self.validate_inputs:
             validation.check_finite(batch.x, "input", owner)
+        if impl == "torch" and self.impl == "auto" and cpu.beats_torch(self, batch):
+            impl = "rnnkit"  # CPU GRU: rnnkit's kernel outruns torch's (no oneDNN GRU)
         if impl == "torch":
             out, final = fused.run(self, input, batch, state)
         else:
@@ -189,6 +191,8 @@ class RecurrentLayer(nn.Module):
                 run = reference.run
             elif gpu.supports(self, batch):  # CUDA float32 LSTM/GRU with extras, Triton present
                 run = gpu.run
+            elif cpu.supports(self, batch):  # CPU LSTM/GRU, no lengths/projection, kernels built
+                run = cpu.run
             else:
                 run = fast.run
             out, final = run(self, batch, state)

@@ -51,3 +51,20 @@ def time_loop(step: Callable, length: int, state, valid: Tensor | None):
             y = torch.where(valid[t], y, torch.zeros_like(y))
         outputs.append(y)
     return torch.stack(outputs), state
+
+
+def stack_states(states: list, layer):
+    """Per-stream states of ``layer.step`` (None = zeros), each with batch 1, stacked along
+    the batch dimension (dim 1) so many streams step in one call."""
+    zero = layer.zero_state(1)
+    filled = [zero if s is None else s for s in states]
+    if isinstance(zero, tuple):
+        return tuple(torch.cat([s[i] for s in filled], dim=1) for i in range(len(zero)))
+    return torch.cat(filled, dim=1)
+
+
+def unstack_states(state, n: int) -> list:
+    """The inverse of :func:`stack_states`: ``n`` states of batch 1."""
+    if isinstance(state, tuple):
+        return [tuple(part[:, i: i + 1] for part in state) for i in range(n)]
+    return [state[:, i: i + 1] for i in range(n)]

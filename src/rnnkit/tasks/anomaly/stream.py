@@ -24,6 +24,7 @@ from collections import deque
 import numpy as np
 import torch
 
+from rnnkit.nn.stepping import stack_states, unstack_states
 from rnnkit.tasks.anomaly.residuals import normalize, unscored_prefix
 from rnnkit.tasks.anomaly.scoring import ScoreTracker, StepResult
 from rnnkit.tasks.anomaly.values import step_values
@@ -118,21 +119,6 @@ class AutoencoderStream(AnomalyStream):
         self._inputs, self._times, self._state = [], [], None
 
 
-def _stack(states: list, layer):
-    """Per-stream states (None = zeros) stacked along the batch dimension."""
-    zero = layer.zero_state(1)
-    filled = [zero if s is None else s for s in states]
-    if isinstance(zero, tuple):
-        return tuple(torch.cat([s[i] for s in filled], dim=1) for i in range(len(zero)))
-    return torch.cat(filled, dim=1)
-
-
-def _unstack(state, n: int) -> list:
-    if isinstance(state, tuple):
-        return [tuple(part[:, i: i + 1] for part in state) for i in range(n)]
-    return [state[:, i: i + 1] for i in range(n)]
-
-
 @torch.inference_mode()
 def step_many(streams: list[PredictorStream], rows: list, times: list | None = None) -> list[StepResult]:
     """One step of each of many streams of the same detector, in one network pass.
@@ -150,7 +136,7 @@ def step_many(streams: list[PredictorStream], rows: list, times: list | None = N
     prepared = [s._before(v) for s, v in zip(streams, rows)]
     x = torch.from_numpy(np.stack([p[0] for p in prepared]))  # (N, C)
     prev = torch.from_numpy(np.stack([p[1] for p in prepared]))  # (N, C)
-    pred, state = net.step(x, prev, _stack([s._state for s in streams], net.rnn))  # (N, K, C)
+    pred, state = net.step(x, prev, stack_states([s._state for s in streams], net.rnn))  # (N, K, C)
     pred = pred.numpy()
     return [s._after(p[0], pred[i], st, p[2], t)
-            for i, (s, p, st, t) in enumerate(zip(streams, prepared, _unstack(state, len(streams)), times))]
+            for i, (s, p, st, t) in enumerate(zip(streams, prepared, unstack_states(state, len(streams)), times))]

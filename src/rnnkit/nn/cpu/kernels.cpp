@@ -1,0 +1,523 @@
+// rnnkit's CPU kernels: the LSTM/GRU recurrence with layer norm, recurrent dropout and
+// zoneout, forward and hand-written BPTT, and a batch-1 streaming step.
+//
+// The math is rnnkit.nn.functional's (the plain loop in rnnkit.nn.reference defines it;
+// tests/nn/test_cpu_fast.py checks these kernels against it, outputs and gradients).
+// Math names inside: N batch, H hidden, G = 4H (LSTM, gates i f g o) or 3H (GRU, r z n),
+// gi input gates (L, N, G) already LN_ih'd and biased, a = h_in W_hh^T (N, G),
+// ah = (a - mean) * rstd (its layer norm before the gain), zone modes 0 off,
+// 1 a 0/1 mask per step (L, N, H), 2 the constant p (inference).
+//
+// One matrix product per step (at::mm, MKL) for the recurrence; the pointwise gate math of
+// a step is one pass per row, vectorised through glibc's libmvec (-ffast-math, omp simd).
+// Weight gradients are one GEMM over all steps at the end; gain/shift gradients are sums
+// over saved tensors.
+
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
+#include <cmath>
+#include <vector>
+
+using at::Tensor;
+using c10::optional;
+
+namespace {
+
+constexpr double kEps = 1e-5;
+
+template <typename T> inline T sigm(T x) { return T(1) / (T(1) + std::exp(-x)); }
+
+// Layer norm of one row without the gain: writes xhat, returns rstd.
+template <typename T>
+inline T ln_row(const T* x, T* xhat, int64_t n) {
+  T mean = 0, var = 0;
+#pragma omp simd reduction(+ : mean)
+  for (int64_t j = 0; j < n; ++j) mean += x[j];
+  mean /= n;
+#pragma omp simd reduction(+ : var)
+  for (int64_t j = 0; j < n; ++j) var += (x[j] - mean) * (x[j] - mean);
+  T rstd = T(1) / std::sqrt(var / n + T(kEps));
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) xhat[j] = (x[j] - mean) * rstd;
+  return rstd;
+}
+
+// Backward of y = xhat * gamma through the normalisation; dy is overwritten with dx.
+template <typename T>
+inline void ln_row_backward(T* dy, const T* xhat, const T* gamma, T rstd, int64_t n) {
+  T m1 = 0, m2 = 0;
+#pragma omp simd reduction(+ : m1, m2)
+  for (int64_t j = 0; j < n; ++j) {
+    T d = gamma ? dy[j] * gamma[j] : dy[j];
+    m1 += d;
+    m2 += d * xhat[j];
+  }
+  m1 /= n;
+  m2 /= n;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    T d = gamma ? dy[j] * gamma[j] : dy[j];
+    dy[j] = rstd * (d - m1 - xhat[j] * m2);
+  }
+}
+
+template <typename T>
+inline const T* ptr_or_null(const optional<Tensor>& t) {
+  return t.has_value() && t->defined() ? t->data_ptr<T>() : nullptr;
+}
+
+// The zoneout keep weight of element j: mask value, constant p, or 0.
+template <typename T>
+inline T keep_at(const T* mask, T p, int64_t j) { return mask ? mask[j] : p; }
+
+// Rows of the batch are independent through time, so each thread runs its own rows for
+// every step: no synchronisation per step, and each thread's per-step product is a
+// single-threaded GEMM on (rows, H) (MKL runs sequentially inside a parallel region).
+inline void mm_into(Tensor out, const Tensor& x, const Tensor& w) { at::mm_out(out, x, w); }
+inline void mul_into(Tensor out, const Tensor& x, const Tensor& m) { at::mul_out(out, x, m); }
+
+template <typename F>
+inline void by_rows(int64_t N, const F& fn) {
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), N / 8));
+  const int64_t grain = (N + threads - 1) / threads;
+  const at::ThreadLocalState caller;  // grad and inference mode are thread-local:
+  at::parallel_for(0, N, grain, [&](int64_t n0, int64_t n1) {
+    at::ThreadLocalStateGuard same_as_caller(caller);  // the pool's threads take the caller's
+    at::NoGradGuard no_grad;
+    fn(n0, n1);
+  });
+}
+
+struct Flags {
+  bool ln, rec;
+  int64_t zone;  // 0 off, 1 mask, 2 constant
+  double zp;
+  bool save;
+};
+
+// ---- LSTM --------------------------------------------------------------------------------
+template <typename T>
+std::vector<Tensor> lstm_forward_impl(const Tensor& gi, const Tensor& h0, const Tensor& c0,
+                                      const Tensor& w_hh, const optional<Tensor>& b_hh,
+                                      const optional<Tensor>& ln_hh, const optional<Tensor>& lnc_w,
+                                      const optional<Tensor>& lnc_b, const optional<Tensor>& m_rec,
+                                      const optional<Tensor>& zh, const optional<Tensor>& zc,
+                                      Flags fl) {
+  const int64_t L = gi.size(0), N = gi.size(1), G = gi.size(2), H = G / 4;
+  const int64_t S = fl.save ? L : 1;  // saved steps (1: scratch reused at inference)
+  auto opts = gi.options();
+  Tensor hs = at::empty({L + 1, N, H}, opts), cs = at::empty({L + 1, N, H}, opts);
+  hs[0].copy_(h0);
+  cs[0].copy_(c0);
+  Tensor act = at::empty({S, N, G}, opts);              // i f g o after their nonlinearity
+  Tensor ah = at::empty({fl.ln ? S : 1, N, G}, opts);   // LN_hh's xhat (or the raw a)
+  Tensor ra = at::empty({S, N}, opts);                  // LN_hh's rstd
+  Tensor ct = at::empty({S, N, H}, opts);               // c~ before zoneout
+  Tensor cn = at::empty({lnc_w.has_value() ? S : 1, N, H}, opts);  // LN_c's xhat
+  Tensor rc = at::empty({S, N}, opts);
+  Tensor tc = at::empty({S, N, H}, opts);               // tanh(c_out)
+  Tensor a = at::empty({N, G}, opts), hin = fl.rec ? at::empty({N, H}, opts) : Tensor();
+  Tensor wt = w_hh.t();
+  const T *bh = ptr_or_null<T>(b_hh), *gh_w = ptr_or_null<T>(ln_hh);
+  const T *cw = ptr_or_null<T>(lnc_w), *cb = ptr_or_null<T>(lnc_b), *mr = ptr_or_null<T>(m_rec);
+  const T *zhp = ptr_or_null<T>(zh), *zcp = ptr_or_null<T>(zc);
+  const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  by_rows(N, [&](int64_t n0, int64_t n1) {
+  const int64_t m = n1 - n0;
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t s = fl.save ? t : 0;
+    Tensor h_prev = hs[t];
+    if (fl.rec) {
+      mul_into(hin.narrow(0, n0, m), h_prev.narrow(0, n0, m), m_rec->narrow(0, n0, m));
+      mm_into(a.narrow(0, n0, m), hin.narrow(0, n0, m), wt);  // (m, G)
+    } else {
+      mm_into(a.narrow(0, n0, m), h_prev.narrow(0, n0, m), wt);
+    }
+    const T* A = a.data_ptr<T>();
+    const T* GI = gi.data_ptr<T>() + t * N * G;
+    T* ACT = act.data_ptr<T>() + s * N * G;
+    T* AH = ah.data_ptr<T>() + (fl.ln ? s * N * G : 0);
+    T* RA = ra.data_ptr<T>() + s * N;
+    T* CT = ct.data_ptr<T>() + s * N * H;
+    T* CN = cn.data_ptr<T>() + (cw ? s * N * H : 0);
+    T* RC = rc.data_ptr<T>() + s * N;
+    T* TC = tc.data_ptr<T>() + s * N * H;
+    const T* HP = hs.data_ptr<T>() + t * N * H;
+    const T* CP = cs.data_ptr<T>() + t * N * H;
+    T* HN = hs.data_ptr<T>() + (t + 1) * N * H;
+    T* CNX = cs.data_ptr<T>() + (t + 1) * N * H;
+    const T* ZH = zhp ? zhp + t * N * H : nullptr;
+    const T* ZC = zcp ? zcp + t * N * H : nullptr;
+    {
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* a_n = A + n * G;
+        const T* gi_n = GI + n * G;
+        T* act_n = ACT + n * G;
+        T* ah_n = AH + n * G;
+        if (fl.ln) {
+          RA[n] = ln_row(a_n, ah_n, G);
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + ah_n[j] * gh_w[j] + (bh ? bh[j] : T(0));
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + a_n[j] + (bh ? bh[j] : T(0));
+        }
+        T *ai = act_n, *af = act_n + H, *ag = act_n + 2 * H, *ao = act_n + 3 * H;
+        const T* cp = CP + n * H;
+        T* ct_n = CT + n * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          ai[j] = sigm(ai[j]);
+          af[j] = sigm(af[j]);
+          ag[j] = std::tanh(ag[j]);
+          ao[j] = sigm(ao[j]);
+          ct_n[j] = af[j] * cp[j] + ai[j] * ag[j];
+        }
+        const T* cout = ct_n;
+        T* cn_n = CN + n * H;
+        if (cw) RC[n] = ln_row(ct_n, cn_n, H);  // xhat kept for the backward
+        T* tc_n = TC + n * H;
+        const T* hp = HP + n * H;
+        T* hn = HN + n * H;
+        T* cnx = CNX + n * H;
+        const T* zh_n = ZH ? ZH + n * H : nullptr;
+        const T* zc_n = ZC ? ZC + n * H : nullptr;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          T co = cw ? cn_n[j] * cw[j] + (cb ? cb[j] : T(0)) : cout[j];
+          tc_n[j] = std::tanh(co);
+          T h = ao[j] * tc_n[j];
+          T kh = keep_at(zh_n, zp, j), kc = keep_at(zc_n, zp, j);
+          hn[j] = h + kh * (hp[j] - h);
+          cnx[j] = ct_n[j] + kc * (cp[j] - ct_n[j]);
+        }
+      }
+    }
+  }
+  });
+  return {hs, cs, act, ah, ra, ct, cn, rc, tc};
+}
+
+template <typename T>
+std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, const Tensor& dc_n,
+                                       const std::vector<Tensor>& saved, const Tensor& w_hh,
+                                       const optional<Tensor>& ln_hh, const optional<Tensor>& lnc_w,
+                                       const optional<Tensor>& m_rec, const optional<Tensor>& zh,
+                                       const optional<Tensor>& zc, Flags fl) {
+  const Tensor &hs = saved[0], &cs = saved[1], &act = saved[2], &ah = saved[3], &ra = saved[4];
+  const Tensor &cn = saved[6], &rc = saved[7], &tc = saved[8];
+  const int64_t L = act.size(0), N = act.size(1), G = act.size(2), H = G / 4;
+  auto opts = act.options();
+  Tensor dgi = at::empty({L, N, G}, opts);                  // grad of the gate pre-activations
+  Tensor da = fl.ln ? at::empty({L, N, G}, opts) : dgi;     // grad of a = h_in W_hh^T
+  const bool lnc = lnc_w.has_value();
+  Tensor dco = at::empty({N, H}, opts);                     // grad of c_out (scratch per row)
+  Tensor sums = at::zeros({N, 2 * G + 2 * H}, opts);        // per row: d b_hh, d ln_hh, d lnc_w, d lnc_b
+  Tensor dh = dh_n.clone(), dc = dc_n.clone();              // carried (N, H)
+  Tensor dhin = at::zeros({N, H}, opts);                    // da_t W_hh of the step after
+  const T *gw = ptr_or_null<T>(ln_hh), *cw = ptr_or_null<T>(lnc_w), *mr = ptr_or_null<T>(m_rec);
+  const T *zhp = ptr_or_null<T>(zh), *zcp = ptr_or_null<T>(zc);
+  const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  T *DH = dh.data_ptr<T>(), *DC = dc.data_ptr<T>();
+  by_rows(N, [&](int64_t n0, int64_t n1) {
+  const int64_t m = n1 - n0;
+  std::vector<T> tmp(lnc_w.has_value() ? H : 0);  // d c~ through LN_c
+  for (int64_t t = L - 1; t >= 0; --t) {
+    const T* DY = dy.data_ptr<T>() + t * N * H;
+    const T* DHIN = dhin.data_ptr<T>();
+    const T* ACT = act.data_ptr<T>() + t * N * G;
+    const T* AH = ah.data_ptr<T>() + t * N * G;
+    const T* RA = ra.data_ptr<T>() + t * N;
+    const T* CN = cn.data_ptr<T>() + t * N * H;
+    const T* RC = rc.data_ptr<T>() + t * N;
+    const T* TC = tc.data_ptr<T>() + t * N * H;
+    const T* HP = hs.data_ptr<T>() + t * N * H;
+    const T* CP = cs.data_ptr<T>() + t * N * H;
+    const T* ZH = zhp ? zhp + t * N * H : nullptr;
+    const T* ZC = zcp ? zcp + t * N * H : nullptr;
+    T* DGI = dgi.data_ptr<T>() + t * N * G;
+    T* DA = da.data_ptr<T>() + t * N * G;
+    T* DCO = dco.data_ptr<T>();
+    const bool last = t == L - 1;
+    {
+      for (int64_t n = n0; n < n1; ++n) {
+        T* dh_n_ = DH + n * H;
+        T* dc_n_ = DC + n * H;
+        const T* dhin_n = DHIN + n * H;
+        const T* dy_n = DY + n * H;
+        const T* mr_n = mr ? mr + n * H : nullptr;
+        const T *act_n = ACT + n * G, *tc_n = TC + n * H, *cn_n = CN + n * H;
+        const T *ai = act_n, *af = act_n + H, *ag = act_n + 2 * H, *ao = act_n + 3 * H;
+        const T *zh_n = ZH ? ZH + n * H : nullptr, *zc_n = ZC ? ZC + n * H : nullptr;
+        T* dco_n = DCO + n * H;
+        T* dg_n = DGI + n * G;
+        // 1. the h grad arriving at step t: output grad + carried (through zoneout) + W_hh path
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          T d = dy_n[j] + dh_n_[j];
+          if (!last) d += mr_n ? dhin_n[j] * mr_n[j] : dhin_n[j];
+          dh_n_[j] = d;
+        }
+        // 2. through h = h~ + kh (h_prev - h~), h~ = o tanh(c_out)
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          T kh = keep_at(zh_n, zp, j);
+          T dht = dh_n_[j] * (T(1) - kh);
+          dg_n[3 * H + j] = dht * tc_n[j] * ao[j] * (T(1) - ao[j]);
+          dco_n[j] = dht * ao[j] * (T(1) - tc_n[j] * tc_n[j]);
+          dh_n_[j] *= kh;  // the part carried straight to h_prev
+        }
+        // 3. through LN_c (when on) into c~
+        const T* dfrom_h = dco_n;
+        T* S = sums.data_ptr<T>() + n * (2 * G + 2 * H);
+        if (cw) {
+          const T* cn_row = cn_n;
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) {
+            S[2 * G + j] += dco_n[j] * cn_row[j];
+            S[2 * G + H + j] += dco_n[j];
+          }
+          std::copy(dco_n, dco_n + H, tmp.data());
+          ln_row_backward(tmp.data(), cn_n, cw, RC[n], H);
+          dfrom_h = tmp.data();
+        }
+        // 4. c~ = f c_prev + i g, c = c~ + kc (c_prev - c~)
+        const T* cp = CP + n * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          T kc = keep_at(zc_n, zp, j);
+          T dct = dc_n_[j] * (T(1) - kc) + dfrom_h[j];
+          dg_n[j] = dct * ag[j] * ai[j] * (T(1) - ai[j]);
+          dg_n[H + j] = dct * cp[j] * af[j] * (T(1) - af[j]);
+          dg_n[2 * H + j] = dct * ai[j] * (T(1) - ag[j] * ag[j]);
+          dc_n_[j] = dc_n_[j] * kc + dct * af[j];
+        }
+        const T* ah_n = AH + n * G;
+#pragma omp simd
+        for (int64_t j = 0; j < G; ++j) {
+          S[j] += dg_n[j];
+          if (fl.ln) S[G + j] += dg_n[j] * ah_n[j];
+        }
+        // 5. through LN_hh into a
+        if (fl.ln) {
+          T* da_n = DA + n * G;
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) da_n[j] = dg_n[j];
+          ln_row_backward(da_n, AH + n * G, gw, RA[n], G);
+        }
+      }
+    }
+    // 6. the recurrent product's input grad, for step t - 1: dhin = da_t W_hh
+    mm_into(dhin.narrow(0, n0, m), da[t].narrow(0, n0, m), w_hh);
+  }
+  });
+  // h0 grad: carried part + W_hh path of step 0
+  Tensor dh0 = m_rec.has_value() ? dh + dhin * (*m_rec) : dh + dhin;
+  return {dgi, da, dh0, dc, sums.sum(0)};
+}
+
+// ---- GRU ---------------------------------------------------------------------------------
+template <typename T>
+std::vector<Tensor> gru_forward_impl(const Tensor& gi, const Tensor& h0, const Tensor& w_hh,
+                                     const optional<Tensor>& b_hh, const optional<Tensor>& ln_hh,
+                                     const optional<Tensor>& m_rec, const optional<Tensor>& zh,
+                                     Flags fl) {
+  const int64_t L = gi.size(0), N = gi.size(1), G = gi.size(2), H = G / 3;
+  const int64_t S = fl.save ? L : 1;
+  auto opts = gi.options();
+  Tensor hs = at::empty({L + 1, N, H}, opts);
+  hs[0].copy_(h0);
+  Tensor act = at::empty({S, N, G}, opts);             // r z n
+  Tensor ghn = at::empty({S, N, H}, opts);             // the recurrent n pre-activation
+  Tensor ah = at::empty({fl.ln ? S : 1, N, G}, opts);
+  Tensor ra = at::empty({S, N}, opts);
+  Tensor a = at::empty({N, G}, opts), hin = fl.rec ? at::empty({N, H}, opts) : Tensor();
+  Tensor wt = w_hh.t();
+  const T *bh = ptr_or_null<T>(b_hh), *gw = ptr_or_null<T>(ln_hh), *zhp = ptr_or_null<T>(zh);
+  const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  by_rows(N, [&](int64_t n0, int64_t n1) {
+  const int64_t m = n1 - n0;
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t s = fl.save ? t : 0;
+    if (fl.rec) {
+      mul_into(hin.narrow(0, n0, m), hs[t].narrow(0, n0, m), m_rec->narrow(0, n0, m));
+      mm_into(a.narrow(0, n0, m), hin.narrow(0, n0, m), wt);
+    } else {
+      mm_into(a.narrow(0, n0, m), hs[t].narrow(0, n0, m), wt);
+    }
+    const T* A = a.data_ptr<T>();
+    const T* GI = gi.data_ptr<T>() + t * N * G;
+    T* ACT = act.data_ptr<T>() + s * N * G;
+    T* GHN = ghn.data_ptr<T>() + s * N * H;
+    T* AH = ah.data_ptr<T>() + (fl.ln ? s * N * G : 0);
+    T* RA = ra.data_ptr<T>() + s * N;
+    const T* HP = hs.data_ptr<T>() + t * N * H;
+    T* HN = hs.data_ptr<T>() + (t + 1) * N * H;
+    const T* ZH = zhp ? zhp + t * N * H : nullptr;
+    {
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* a_n = A + n * G;
+        const T* gi_n = GI + n * G;
+        T* act_n = ACT + n * G;  // first holds gh, then the activations
+        if (fl.ln) {
+          T* ah_n = AH + n * G;
+          RA[n] = ln_row(a_n, ah_n, G);
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) act_n[j] = ah_n[j] * gw[j] + (bh ? bh[j] : T(0));
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) act_n[j] = a_n[j] + (bh ? bh[j] : T(0));
+        }
+        T *r = act_n, *z = act_n + H, *nn = act_n + 2 * H, *ghn_n = GHN + n * H;
+        const T* hp = HP + n * H;
+        T* hn = HN + n * H;
+        const T* zh_n = ZH ? ZH + n * H : nullptr;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          ghn_n[j] = nn[j];
+          r[j] = sigm(gi_n[j] + r[j]);
+          z[j] = sigm(gi_n[H + j] + z[j]);
+          nn[j] = std::tanh(gi_n[2 * H + j] + r[j] * ghn_n[j]);
+          T h = nn[j] + z[j] * (hp[j] - nn[j]);
+          T kh = keep_at(zh_n, zp, j);
+          hn[j] = h + kh * (hp[j] - h);
+        }
+      }
+    }
+  }
+  });
+  return {hs, act, ghn, ah, ra};
+}
+
+template <typename T>
+std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
+                                      const std::vector<Tensor>& saved, const Tensor& w_hh,
+                                      const optional<Tensor>& ln_hh, const optional<Tensor>& m_rec,
+                                      const optional<Tensor>& zh, Flags fl) {
+  const Tensor &hs = saved[0], &act = saved[1], &ghn = saved[2], &ah = saved[3], &ra = saved[4];
+  const int64_t L = act.size(0), N = act.size(1), G = act.size(2), H = G / 3;
+  auto opts = act.options();
+  Tensor dgi = at::empty({L, N, G}, opts);
+  Tensor dgh = at::empty({L, N, G}, opts);                // grad of gh (pre LN gain)
+  Tensor sums = at::zeros({N, 2 * G}, opts);              // per row: d b_hh, d ln_hh
+  Tensor da = fl.ln ? at::empty({L, N, G}, opts) : dgh;
+  Tensor dh = dh_n.clone();
+  Tensor dhin = at::zeros({N, H}, opts);
+  const T *gw = ptr_or_null<T>(ln_hh), *mr = ptr_or_null<T>(m_rec), *zhp = ptr_or_null<T>(zh);
+  const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  T* DH = dh.data_ptr<T>();
+  by_rows(N, [&](int64_t n0, int64_t n1) {
+  const int64_t m = n1 - n0;
+  for (int64_t t = L - 1; t >= 0; --t) {
+    const T* DY = dy.data_ptr<T>() + t * N * H;
+    const T* DHIN = dhin.data_ptr<T>();
+    const T* ACT = act.data_ptr<T>() + t * N * G;
+    const T* GHN = ghn.data_ptr<T>() + t * N * H;
+    const T* AH = ah.data_ptr<T>() + t * N * G;
+    const T* RA = ra.data_ptr<T>() + t * N;
+    const T* HP = hs.data_ptr<T>() + t * N * H;
+    const T* ZH = zhp ? zhp + t * N * H : nullptr;
+    T* DGI = dgi.data_ptr<T>() + t * N * G;
+    T* DGH = dgh.data_ptr<T>() + t * N * G;
+    T* DA = da.data_ptr<T>() + t * N * G;
+    const bool last = t == L - 1;
+    {
+      for (int64_t n = n0; n < n1; ++n) {
+        T* dh_ = DH + n * H;
+        const T *dy_n = DY + n * H, *dhin_n = DHIN + n * H, *mr_n = mr ? mr + n * H : nullptr;
+        const T *r = ACT + n * G, *z = r + H, *nn = r + 2 * H, *ghn_n = GHN + n * H;
+        const T *hp = HP + n * H, *zh_n = ZH ? ZH + n * H : nullptr;
+        T *dgi_n = DGI + n * G, *dgh_n = DGH + n * G;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          T d = dy_n[j] + dh_[j];
+          if (!last) d += mr_n ? dhin_n[j] * mr_n[j] : dhin_n[j];
+          T kh = keep_at(zh_n, zp, j);
+          T dht = d * (T(1) - kh);
+          T dn = dht * (T(1) - z[j]);
+          T dz = dht * (hp[j] - nn[j]);
+          T dnp = dn * (T(1) - nn[j] * nn[j]);
+          T drp = dnp * ghn_n[j] * r[j] * (T(1) - r[j]);
+          T dzp = dz * z[j] * (T(1) - z[j]);
+          dgi_n[j] = drp;
+          dgi_n[H + j] = dzp;
+          dgi_n[2 * H + j] = dnp;
+          dgh_n[j] = drp;
+          dgh_n[H + j] = dzp;
+          dgh_n[2 * H + j] = dnp * r[j];
+          dh_[j] = d * kh + dht * z[j];
+        }
+        T* S = sums.data_ptr<T>() + n * 2 * G;
+        const T* ah_n = AH + n * G;
+#pragma omp simd
+        for (int64_t j = 0; j < G; ++j) {
+          S[j] += dgh_n[j];
+          if (fl.ln) S[G + j] += dgh_n[j] * ah_n[j];
+        }
+        if (fl.ln) {
+          T* da_n = DA + n * G;
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) da_n[j] = dgh_n[j];
+          ln_row_backward(da_n, AH + n * G, gw, RA[n], G);
+        }
+      }
+    }
+    mm_into(dhin.narrow(0, n0, m), da[t].narrow(0, n0, m), w_hh);
+  }
+  });
+  Tensor dh0 = m_rec.has_value() ? dh + dhin * (*m_rec) : dh + dhin;
+  return {dgi, dgh, da, dh0, sums.sum(0)};
+}
+
+Flags flags(bool ln, bool rec, int64_t zone, double zp, bool save) { return {ln, rec, zone, zp, save}; }
+
+std::vector<Tensor> lstm_forward(Tensor gi, Tensor h0, Tensor c0, Tensor w_hh, optional<Tensor> b_hh,
+                                 optional<Tensor> ln_hh, optional<Tensor> lnc_w, optional<Tensor> lnc_b,
+                                 optional<Tensor> m_rec, optional<Tensor> zh, optional<Tensor> zc,
+                                 int64_t zone, double zp, bool save) {
+  Flags fl = flags(ln_hh.has_value(), m_rec.has_value(), zone, zp, save);
+  return AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "lstm_forward", [&] {
+    return lstm_forward_impl<scalar_t>(gi, h0, c0, w_hh, b_hh, ln_hh, lnc_w, lnc_b, m_rec, zh, zc, fl);
+  });
+}
+
+std::vector<Tensor> lstm_backward(Tensor dy, Tensor dh_n, Tensor dc_n, std::vector<Tensor> saved,
+                                  Tensor w_hh, optional<Tensor> ln_hh, optional<Tensor> lnc_w,
+                                  optional<Tensor> m_rec, optional<Tensor> zh, optional<Tensor> zc,
+                                  int64_t zone, double zp) {
+  Flags fl = flags(ln_hh.has_value(), m_rec.has_value(), zone, zp, true);
+  return AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "lstm_backward", [&] {
+    return lstm_backward_impl<scalar_t>(dy, dh_n, dc_n, saved, w_hh, ln_hh, lnc_w, m_rec, zh, zc, fl);
+  });
+}
+
+std::vector<Tensor> gru_forward(Tensor gi, Tensor h0, Tensor w_hh, optional<Tensor> b_hh,
+                                optional<Tensor> ln_hh, optional<Tensor> m_rec, optional<Tensor> zh,
+                                int64_t zone, double zp, bool save) {
+  Flags fl = flags(ln_hh.has_value(), m_rec.has_value(), zone, zp, save);
+  return AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward", [&] {
+    return gru_forward_impl<scalar_t>(gi, h0, w_hh, b_hh, ln_hh, m_rec, zh, fl);
+  });
+}
+
+std::vector<Tensor> gru_backward(Tensor dy, Tensor dh_n, std::vector<Tensor> saved, Tensor w_hh,
+                                 optional<Tensor> ln_hh, optional<Tensor> m_rec, optional<Tensor> zh,
+                                 int64_t zone, double zp) {
+  Flags fl = flags(ln_hh.has_value(), m_rec.has_value(), zone, zp, true);
+  return AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "gru_backward", [&] {
+    return gru_backward_impl<scalar_t>(dy, dh_n, saved, w_hh, ln_hh, m_rec, zh, fl);
+  });
+}
+
+}  // namespace
+
+#include "stream.h"
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("lstm_forward", &lstm_forward);
+  m.def("lstm_backward", &lstm_backward);
+  m.def("gru_forward", &gru_forward);
+  m.def("gru_backward", &gru_backward);
+  bind_stream(m);
+}
