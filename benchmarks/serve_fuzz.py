@@ -76,7 +76,8 @@ def main() -> int:
                 time.sleep(0.25)
         st = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
         start = time.time()
-        done = subprocess.run([st, "run", url + "/openapi.json", "--checks", "all", "--exclude-checks", EXCLUDED,
+        config = Path(__file__).resolve().parent.parent / "tests" / "serve" / "schemathesis.toml"
+        done = subprocess.run([st, "--config-file", str(config), "run", url + "/openapi.json", "--checks", "all", "--exclude-checks", EXCLUDED,
                                "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                                "--suppress-health-check", "all", "--no-color"],
                               capture_output=True, text=True, cwd=tmp)

@@ -125,6 +125,9 @@ def test_lm_generate_and_batched_sessions_equal_the_model(lm_file):
             gen = await client.post("/v1/models/tiny_lm/predict", json={"instances": [
                 {"prompt": "the ", "max_tokens": 12, "temperature": 0.7, "seed": 3}]})
             both = await client.post("/v1/models/tiny_lm/sessions/x/step", json={"text": "a", "tokens": [4]})
+            greedy = await client.post("/v1/models/tiny_lm/predict", json={"instances": [
+                {"prompt": "a", "max_tokens": 2000}] * 5})
+            assert greedy.status_code == 422 and "at most 8192" in greedy.json()["error"]["message"]
             return gen, await asyncio.gather(*[follow(client, p) for p in pieces]), both
 
     gen, sessions, both = run(main())

@@ -222,6 +222,7 @@ def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
                 prepared.append(a.prepare(instance))
             except RnnkitError as err:
                 raise type(err)(f"instances[{i}]: {err}") from None
+        a.check_request(prepared)
         for p in prepared:
             s.observe(p.rows)
         futures = s.predict_batcher.submit([p.payload for p in prepared], [p.length for p in prepared])

@@ -79,6 +79,10 @@ class TaskAdapter:
     def predict_batch(self, payloads: list) -> list:
         raise NotImplementedError
 
+    def check_request(self, prepared: list[Prepared]) -> None:
+        """Refuse a request whose instances together cost too much (a DataError); the
+        default lets every request through."""
+
     # ---- sessions -----------------------------------------------------------------------
     def open_session(self, body: BaseModel | None) -> Any:
         raise ConfigError(f"model {self.name!r} (task {self.task!r}) has no streaming sessions; "

@@ -23,7 +23,8 @@ from rnnkit.errors import DataError
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, per_item, register_adapter
 from rnnkit.tasks.lm.stream import step_many
 
-MAX_TOKENS = 2000  # per request; longer texts: several requests
+MAX_TOKENS = 2000  # per instance
+MAX_REQUEST_TOKENS = 8192  # all instances of one request together: generation is sequential
 
 
 class GenerateInstance(Strict):
@@ -77,6 +78,13 @@ class LanguageModelAdapter(TaskAdapter):
 
     def prepare(self, instance: GenerateInstance) -> Prepared:
         return Prepared(instance, max(1, instance.max_tokens))
+
+    def check_request(self, prepared: list) -> None:
+        total = sum(p.payload.max_tokens for p in prepared)
+        if total > MAX_REQUEST_TOKENS:
+            raise DataError(f"request: expected at most {MAX_REQUEST_TOKENS} max_tokens over all "
+                            f"instances (text is generated one token at a time), got {total}; "
+                            "split it into several requests")
 
     def predict_batch(self, instances: list) -> list:
         lm = self.estimator
