@@ -13,6 +13,7 @@ from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.forecast import Forecaster
 from rnnkit.tasks.lm import LanguageModel
 from rnnkit.tasks.registry import load
+from rnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector",
-           "TextClassifier", "LanguageModel"]
+           "TextClassifier", "LanguageModel", "Seq2Seq"]

@@ -62,6 +62,9 @@ def test_sessions_equal_offline_forecasts_of_each_stream(forecaster_file):
             return await asyncio.gather(*[follow(c, fr) for fr in frames])
 
     results = run(main())
+    last = np.stack([f.predict(fr.iloc[rows - L: rows])["y"].to_numpy() for fr in frames])  # offline
+    got = np.stack([outs[-1]["forecast"]["y"]["point"] for outs in results])  # every session's last
+    np.testing.assert_allclose(got, last, atol=1e-5, rtol=1e-5)
     checked = 0
     for frame, outs in zip(frames[:: 50], results[:: 50]):
         assert outs[: L - 1] == [None] * (L - 1)

@@ -15,6 +15,7 @@ from rnnkit._version import __version__
 from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import export as export_cmd
 from rnnkit.cli import generate as generate_cmd
+from rnnkit.cli import translate as translate_cmd
 from rnnkit.cli import models as models_cmd
 from rnnkit.cli import quickstart as quickstart_cmd
 from rnnkit.cli import serve as serve_cmd
@@ -50,6 +51,7 @@ models_cmd.register(app)
 serve_cmd.register(app)
 export_cmd.register(app)
 generate_cmd.register(app)
+translate_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

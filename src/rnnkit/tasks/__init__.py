@@ -5,3 +5,4 @@ from rnnkit.tasks import classify_series  # noqa: F401,E402  (registers "classif
 from rnnkit.tasks import anomaly  # noqa: F401,E402  (registers "anomaly")
 from rnnkit.tasks import classify_text  # noqa: F401,E402  (registers "classify-text")
 from rnnkit.tasks import lm  # noqa: F401,E402  (registers "lm")
+from rnnkit.tasks import seq2seq  # noqa: F401,E402  (registers "seq2seq")

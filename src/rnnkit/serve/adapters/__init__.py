@@ -1,6 +1,7 @@
 """Task adapters: how each task's estimator is served (see :mod:`.base`)."""
 
 from rnnkit.serve.adapters.base import Prepared, TaskAdapter, adapter_for, register_adapter
-from rnnkit.serve.adapters import anomaly, classify_series, classify_text, forecast, lm  # noqa: F401,E501  (register)
+from rnnkit.serve.adapters import (anomaly, classify_series, classify_text, forecast, lm,  # noqa: F401
+                                    seq2seq)  # registers each task's adapter
 
 __all__ = ["Prepared", "TaskAdapter", "adapter_for", "register_adapter"]

@@ -1,0 +1,144 @@
+"""``rnnkit translate MODEL "text"`` and ``rnnkit chat MODEL``: sequence-to-sequence models.
+
+``translate`` prints one output line per input (the text argument, ``--file`` lines, or
+stdin lines with ``-``). ``chat`` reads messages from stdin, one a line, until end of input
+or ``/quit``, and answers each (the bot's previous reply is the context of the next
+message). Errors (a model of another task, an empty text, a file that is not UTF-8) print
+one line on stderr and exit with status 2, never a traceback; in ``chat`` a bad line
+prints the error and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from rnnkit.errors import ConfigError, DataError, RnnkitError, problem
+
+QUIT = "/quit"
+
+
+def _load(model: Path, command: str):
+    import rnnkit
+    from rnnkit.tasks.seq2seq import Seq2Seq
+
+    est = rnnkit.load(model)
+    if not isinstance(est, Seq2Seq):
+        raise ConfigError(problem(f"rnnkit {command}: model file {str(model)!r}",
+                                  expected="a sequence-to-sequence model (task 'seq2seq')",
+                                  got=f"task {getattr(est, 'task_name', type(est).__name__)!r}",
+                                  fix="train one with rnnkit.Seq2Seq(...).fit(sources, targets).save(path)"))
+    return est
+
+
+def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnkit)."),
+              text: str = typer.Argument(None, help="Text to translate; '-' reads lines from stdin."),
+              file: Path = typer.Option(None, "--file", "-f", help="Translate every line of this file."),
+              encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of --file."),
+              beam: int = typer.Option(None, "--beam", "-b", help="Beam width (1 = greedy; default "
+                                       "the model's)."),
+              alpha: float = typer.Option(None, "--alpha", help="Length-normalisation strength."),
+              max_length: int = typer.Option(None, "--max-length", help="Most output tokens.")) -> None:
+    """Translate text with a sequence-to-sequence model (task seq2seq).
+
+    Example: rnnkit translate de-en.rnnkit "Ich bin müde." --beam 5
+    """
+    try:
+        for line in run_translate(model, text, file, encoding, beam, alpha, max_length):
+            typer.echo(line)
+    except RnnkitError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2)
+
+
+def run_translate(model: Path, text: str | None = None, file: Path | None = None,
+                  encoding: str = "utf-8", beam: int | None = None, alpha: float | None = None,
+                  max_length: int | None = None) -> list[str]:
+    """What ``rnnkit translate`` prints, a line per input (the Python call behind it)."""
+    from rnnkit.data.text.reading import read_text
+
+    if (text is None) == (file is None):
+        raise ConfigError(problem("rnnkit translate: input", expected="a TEXT argument or --file",
+                                  got="both" if text is not None else "neither",
+                                  fix='e.g. rnnkit translate model.rnnkit "Ich bin müde."'))
+    if file is not None:
+        lines = read_text(file, encoding).splitlines()
+    elif text == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        lines = [text]
+    lines = [line for line in lines if line.strip()] if file is not None or text == "-" else lines
+    if not lines:
+        raise DataError(problem("rnnkit translate: input", expected="at least one non-empty line",
+                                got="none"))
+    est = _load(model, "translate")
+    return est.translate(lines, beam=beam, alpha=alpha, max_length=max_length)
+
+
+def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnkit)."),
+         temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; "
+                                           "0 = greedy."),
+         top_k: int = typer.Option(None, "--top-k", help="Sample among the k most probable tokens."),
+         top_p: float = typer.Option(0.9, "--top-p", help="Nucleus sampling mass (1 = off)."),
+         seed: int = typer.Option(None, "--seed", help="Seed: the same seed and messages give the "
+                                  "same replies."),
+         beam: int = typer.Option(None, "--beam", "-b", help="Search replies by beam instead of "
+                                  "sampling."),
+         context: bool = typer.Option(True, "--context/--no-context", help="Give the model the "
+                                      "previous reply as context.")) -> None:
+    """Chat with a sequence-to-sequence model: type a message per line; /quit or end of input stops.
+
+    Example: rnnkit chat chitchat.rnnkit --temperature 0.7 --top-p 0.9 --seed 1
+    """
+    try:
+        est = _load(model, "chat")
+        decoding_check(temperature, top_k, top_p, seed, beam)
+    except RnnkitError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2)
+    chat_loop(est, sys.stdin, typer.echo, temperature=temperature, top_k=top_k, top_p=top_p,
+              seed=seed, beam=beam, context=context)
+
+
+def decoding_check(temperature, top_k, top_p, seed, beam) -> None:
+    from rnnkit.tasks.seq2seq.config import check_int
+    from rnnkit.tasks.seq2seq.decoding import check_sampling
+
+    check_sampling(temperature, top_k, top_p, seed, "rnnkit chat")
+    if beam is not None:
+        check_int("beam", beam, low=1, who="rnnkit chat")
+
+
+def chat_loop(est, lines, echo, *, temperature: float = 0.8, top_k: int | None = None,
+              top_p: float | None = 0.9, seed: int | None = None, beam: int | None = None,
+              context: bool = True) -> list[tuple[str, str]]:
+    """Answer each line of ``lines`` until ``/quit``; returns the ``(message, reply)`` turns.
+    The n-th reply uses seed ``seed + n`` (so a session replays exactly with one seed)."""
+    echo(f"chat with {est.task_name} model; type {QUIT} or end the input to stop")
+    previous, turns = None, []
+    for line in lines:
+        message = line.strip()
+        if message == QUIT:
+            break
+        if not message:
+            echo("(type a message, or /quit)")
+            continue
+        try:
+            answer = est.reply(message, previous if context else None, temperature=temperature,
+                               top_k=top_k, top_p=top_p, beam=beam,
+                               seed=None if seed is None else seed + len(turns))
+        except RnnkitError as err:
+            echo(f"error: {err}")
+            continue
+        echo(f"> {message}")
+        echo(f"bot: {answer}")
+        previous = answer
+        turns.append((message, answer))
+    return turns
+
+
+def register(app: typer.Typer) -> None:
+    app.command("translate")(translate)
+    app.command("chat")(chat)

@@ -1,0 +1,114 @@
+"""The sequence-to-sequence model's settings: one dataclass, a default and a comment each.
+
+The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from rnnkit.data.text.encoder import OVERLONG
+from rnnkit.data.text.tokenizers import KINDS
+from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit.settings import strict_from_dict
+
+CELLS = ("lstm", "gru")
+ATTENTIONS = ("bahdanau", "luong")
+LENGTH_PENALTIES = ("gnmt", "length", "none")
+WHO = "Seq2Seq"
+
+
+@dataclass
+class Seq2SeqConfig:
+    # -- text -> ids (one tokenizer and vocabulary for sources, one for targets)
+    tokenizer: str = "word"  # "word", "char" or "bpe" (for both sides)
+    lowercase_source: bool = True  # lowercase the source before tokenizing
+    lowercase_target: bool = False  # keep the target's case, so outputs read as text
+    bpe_vocab_size: int = 8000  # symbols BPE learns per side (tokenizer="bpe" only)
+    min_freq: int = 2  # a token needs this many training occurrences to get its own id
+    max_vocab: int | None = 20000  # most ids per side (reserved ones included); None = no cap
+    max_source_length: int | None = 60  # source tokens; None = no limit
+    max_target_length: int = 60  # target tokens in training; also the decoding cap
+    overlong: str = "truncate"  # a longer source: "truncate" (warn) or "error"
+    # -- network
+    cell: str = "gru"  # "lstm" or "gru" for encoder and decoder
+    embedding_dim: int = 128  # source and target embedding width E
+    hidden_size: int = 256  # decoder width H; the encoder has H // 2 per direction
+    num_layers: int = 1  # stacked layers in encoder and decoder
+    attention: str = "luong"  # "bahdanau" (additive) or "luong" (general, multiplicative)
+    attention_size: int = 128  # width A of the additive attention (bahdanau only)
+    dropout: float = 0.2  # dropout on embeddings, between layers and on the attentional vector
+    # -- decoding
+    beam: int = 5  # default beam width of translate(); 1 = greedy
+    length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
+    alpha: float = 0.6  # length-normalisation strength (0 = raw log-probability)
+    length_ratio: float = 2.0  # decode at most length_ratio * |x| + 10 tokens (and max_target_length)
+    replace_unknown: bool = True  # an output <unk> becomes the most attended source token
+    # -- training
+    epochs: int = 10  # upper bound; early stopping usually ends sooner
+    batch_size: int = 64
+    lr: float = 2e-3
+    grad_clip_norm: float = 1.0
+    label_smoothing: float = 0.0  # cross-entropy label smoothing
+    patience: int = 2  # early-stopping patience in epochs on the validation loss
+    val_fraction: float = 0.05  # share of the training pairs held out for early stopping
+    seed: int = 0
+    device: str = "auto"
+    progress: str = "none"  # "auto", "bar", "plain" or "none"
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Seq2SeqConfig":
+        return strict_from_dict(cls, values, f"{WHO} setting")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self) -> None:
+        for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG),
+                              ("attention", ATTENTIONS), ("length_penalty", LENGTH_PENALTIES)):
+            if getattr(self, name) not in choices:
+                raise ConfigError(unknown_name(f"{WHO} {name}", str(getattr(self, name)), choices))
+        for name in ("bpe_vocab_size", "min_freq", "max_target_length", "embedding_dim",
+                     "num_layers", "attention_size", "beam", "epochs", "batch_size"):
+            check_int(name, getattr(self, name), low=1)
+        for name, low in (("max_vocab", 5), ("max_source_length", 1)):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), low=low, optional=True)
+        check_int("hidden_size", self.hidden_size, low=2)
+        if self.hidden_size % 2:
+            raise ConfigError(problem(f"{WHO}: hidden_size", expected="an even number (the "
+                                      "bidirectional encoder has hidden_size // 2 per direction)",
+                                      got=self.hidden_size, fix=f"use {self.hidden_size + 1}"))
+        check_int("patience", self.patience, low=0)
+        check_int("seed", self.seed, low=0)
+        for name in ("lowercase_source", "lowercase_target", "replace_unknown"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
+                                          got=repr(getattr(self, name))))
+        _check_share("dropout", self.dropout, 0.0, 1.0)
+        _check_share("label_smoothing", self.label_smoothing, 0.0, 1.0)
+        _check_share("val_fraction", self.val_fraction, 0.0, 0.5,
+                     fix="use 0 to train on everything without early stopping")
+        for name in ("lr", "grad_clip_norm", "length_ratio"):
+            if not number(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
+                                          got=repr(getattr(self, name))))
+        if not number(self.alpha) or self.alpha < 0:
+            raise ConfigError(problem(f"{WHO}: alpha", expected="a number >= 0", got=repr(self.alpha)))
+
+
+def number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_int(name: str, value, low: int, optional: bool = False, who: str = WHO) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        expected = f"an integer >= {low}" + (" or None" if optional else "")
+        raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))
+
+
+def _check_share(name: str, value, low: float, high: float, fix: str | None = None) -> None:
+    if not number(value) or not low <= value < high:
+        raise ConfigError(problem(f"{WHO}: {name}", expected=f"a number in [{low:g}, {high:g})",
+                                  got=repr(value), fix=fix))

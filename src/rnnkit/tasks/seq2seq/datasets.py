@@ -1,0 +1,152 @@
+"""Offline corpora for sequence-to-sequence models: German->English sentence pairs from the
+Ding dictionary (Debian ``trans-de-en``) and (message -> reply) pairs from the chit-chat
+corpus (``chitchat_dataset``).
+
+Ding. Each entry reads ``de1 | de2 | ... :: en1 | en2 | ...``; the i-th ``|`` part of one
+side translates the i-th of the other. Cleaning, in order, for every part:
+
+1. drop annotations: ``{f}``-style grammar tags, ``[ugs.]``-style notes, ``<...>`` and
+   ``(...)`` remarks; typographic apostrophes ``’`` become ``'``; spaces are collapsed;
+2. a part that holds alternatives (``Satz eins.; Satz zwei.``) keeps its first one;
+3. a pair is kept when both sides end in ``.``, ``?`` or ``!`` (whole sentences), hold at
+   least two words, and neither contains a ``/`` alternative (``It's not / It isn't``).
+
+Exact duplicate pairs are kept once. The split never puts one sentence in two splits:
+pairs are linked when they share a German or an English sentence, and each connected
+group goes whole to one split, chosen from a hash of its first sentence (deterministic,
+independent of the order of the file).
+
+Chit-chat. A conversation is a list of turns, each a list of consecutive messages by one
+sender (joined with a space). Every turn after the first is a reply to the turn before it;
+the source is that message, preceded by the turn before it (the context) and
+:data:`SEP` when there is one. Conversations go whole to one split (hash of their id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from rnnkit.data.text.reading import PathLike, iter_lines
+from rnnkit.errors import ConfigError, DataError, problem
+
+DING_PATH = Path("/usr/share/trans/de-en")
+SEP = "<sep>"  # joins the context turn and the message in a chat source
+SPLITS = ("train", "test", "all")
+
+_NOTES = re.compile(r"\{[^}]*\}|\[[^\]]*\]|<[^>]*>|\([^)]*\)")
+_SPACES = re.compile(r"\s+")
+_ALTERNATIVE = re.compile(r"(?<=[.?!]);\s*")
+_END = (".", "?", "!")
+
+
+def clean_part(part: str) -> str:
+    """One ``|`` part cleaned by steps 1 and 2 of the module doc."""
+    text = _NOTES.sub(" ", part.replace("’", "'").replace("‘", "'"))
+    text = _SPACES.sub(" ", text).strip()
+    text = _ALTERNATIVE.split(text)[0].strip()
+    return re.sub(r"\s+([.?!,;:])", r"\1", text)
+
+
+def _is_sentence(text: str) -> bool:
+    return text.endswith(_END) and len(text.split()) >= 2 and "/" not in text and ";" not in text
+
+
+def parse_ding(path: PathLike = DING_PATH) -> list[tuple[str, str]]:
+    """Every cleaned whole-sentence ``(german, english)`` pair of the dictionary file, in
+    file order, without duplicates (parsed once per path and process)."""
+    return list(_parse_ding(str(Path(path).resolve()) if Path(path).exists() else str(path)))
+
+
+@lru_cache(maxsize=2)
+def _parse_ding(path: str) -> tuple[tuple[str, str], ...]:
+    path = Path(path)
+    if not path.exists() and path == DING_PATH:
+        raise DataError(problem("ding_pairs: the Ding dictionary", expected=f"a file at {path}",
+                                got="none", fix="sudo apt-get install trans-de-en"))
+    pairs, seen = [], set()
+    for _, line in iter_lines(path, "utf-8"):
+        if line.startswith("#") or " :: " not in line:
+            continue
+        de, en = line.split(" :: ", 1)
+        for d, e in zip(de.split(" | "), en.split(" | ")):
+            d, e = clean_part(d), clean_part(e)
+            if _is_sentence(d) and _is_sentence(e) and (d, e) not in seen:
+                seen.add((d, e))
+                pairs.append((d, e))
+    return tuple(pairs)
+
+
+def _bucket(key: str) -> float:
+    """A number in [0, 1) from ``key``, the same on every machine."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:12], 16) / 16 ** 12
+
+
+def group_pairs(pairs: list[tuple[str, str]]) -> list[int]:
+    """A group id per pair: pairs sharing a German or English sentence (directly or through
+    other pairs) share a group (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for d, e in pairs:
+        a, b = find("de:" + d), find("en:" + e)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    roots = [find("de:" + d) for d, _ in pairs]
+    ids = {r: i for i, r in enumerate(dict.fromkeys(roots))}
+    return [ids[r] for r in roots]
+
+
+def _check_split(split: str, test_fraction: float, who: str) -> None:
+    if split not in SPLITS:
+        raise ConfigError(problem(f"{who}: split", expected="'train', 'test' or 'all'", got=repr(split)))
+    if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
+        raise ConfigError(problem(f"{who}: test_fraction", expected="a number in (0, 1)",
+                                  got=repr(test_fraction)))
+
+
+def ding_pairs(split: str = "train", test_fraction: float = 0.08, path: PathLike = DING_PATH
+               ) -> tuple[list[str], list[str]]:
+    """``(german, english)`` sentence lists of one split of the Ding whole-sentence pairs
+    (see the module doc); no German or English sentence is in both splits."""
+    _check_split(split, test_fraction, "ding_pairs")
+    pairs = parse_ding(path)
+    groups = group_pairs(pairs)
+    first: dict[int, str] = {}
+    for (d, _), g in zip(pairs, groups):
+        first.setdefault(g, d)
+    chosen = [p for p, g in zip(pairs, groups)
+              if split == "all" or (_bucket(first[g]) < test_fraction) == (split == "test")]
+    return [d for d, _ in chosen], [e for _, e in chosen]
+
+
+def chitchat_pairs(split: str = "train", test_fraction: float = 0.1, context: bool = True
+                   ) -> tuple[list[str], list[str]]:
+    """``(sources, replies)`` of one split of the chit-chat corpus (see the module doc);
+    ``context=False`` leaves the previous turn out of the sources."""
+    _check_split(split, test_fraction, "chitchat_pairs")
+    try:
+        import chitchat_dataset
+    except ImportError:
+        raise DataError(problem("chitchat_pairs: package chitchat_dataset", expected="installed",
+                                got="not found", fix="pip install chitchat_dataset")) from None
+    conversations = chitchat_dataset.ConversationDataset()._data
+    sources, replies = [], []
+    for key in sorted(conversations):
+        if split != "all" and (_bucket(key) < test_fraction) != (split == "test"):
+            continue
+        turns = [" ".join(m["text"].strip() for m in turn if m.get("text", "").strip())
+                 for turn in conversations[key]["messages"]]
+        turns = [t for t in turns if t]
+        for i in range(1, len(turns)):
+            before = f"{turns[i - 2]} {SEP} " if context and i >= 2 else ""
+            sources.append(before + turns[i - 1])
+            replies.append(turns[i])
+    return sources, replies

@@ -1,0 +1,222 @@
+"""Decoding a target from the model, one step at a time: greedy, beam search, sampling.
+
+Every decoder here drives a ``step_fn(prev, state) -> (log_probs (B, V), state, weights)``
+(``weights`` the attention ``(B, S)`` or None), from a ``state`` of batch ``B`` whose
+``select(index)`` reorders or repeats its rows. It starts from ``<bos>`` and ends a
+hypothesis at ``<eos>`` or after ``max_len`` tokens.
+
+Scores. The model score of ``y`` is ``log p(y | x) = sum_t log p(y_t | y_<t, x)``, the
+``<eos>`` included; ``|y|`` counts the generated tokens, the ``<eos>`` included. Beam search
+ranks finished hypotheses by the *length-normalised* score ``log p(y | x) / lp(|y|)``:
+
+* ``"gnmt"``: ``lp(n) = ((5 + n) / 6) ** alpha`` (Wu et al. 2016, Google's NMT system);
+* ``"length"``: ``lp(n) = n ** alpha`` (``alpha = 1`` is the mean log-probability per token);
+* ``"none"`` or ``alpha = 0``: ``lp = 1``, the raw log-probability, which favours short outputs.
+
+Beam search (width ``k``) keeps the ``k`` best live prefixes; a candidate that ends in
+``<eos>`` among the best ``k`` extensions of a step is finished. The search stops when the
+best finished normalised score cannot be beaten by any live prefix (a live prefix's
+``log p`` only falls, and ``lp`` is at most ``lp(max_len)``, so ``score / lp(max_len)`` bounds
+what it can reach), or at ``max_len`` (unfinished prefixes then compete as they are). The
+greedy hypothesis is always a candidate too, so beam search never returns a lower
+normalised score than greedy decoding; ``k = 1`` *is* greedy decoding.
+
+Sampling (chat) draws each token from ``softmax(z / T)``, restricted to the ``top_k`` most
+probable tokens and then to the smallest set of mass ``>= top_p`` (nucleus), renormalised,
+with a seeded ``torch.Generator``: the same seed gives the same reply; ``T = 0`` is greedy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from rnnkit.data.text.vocab import BOS_ID, EOS_ID
+from rnnkit.errors import ConfigError, problem
+
+StepFn = Callable[[Tensor, object], tuple[Tensor, object, "Tensor | None"]]
+
+
+@dataclass
+class Hypothesis:
+    """One decoded output."""
+
+    tokens: list[int]  # generated ids, without <bos> and <eos>
+    score: float  # log p(y | x), the <eos> included when finished
+    length: int  # |y|: generated tokens, the <eos> included
+    finished: bool  # ended with <eos> (False: cut at max_len)
+    attention: list[list[float]] = field(default_factory=list)  # (|y|, S) weights per step
+    normalised: float = 0.0  # score / lp(length)
+
+
+def length_penalty(n: int, alpha: float, kind: str = "gnmt") -> float:
+    """``lp(n)``, the divisor of the log-probability (see the module doc)."""
+    if kind == "none" or alpha == 0:
+        return 1.0
+    if kind == "gnmt":
+        return ((5.0 + n) / 6.0) ** alpha
+    if kind == "length":
+        return float(max(n, 1)) ** alpha
+    raise ConfigError(problem("length_penalty: kind", expected="'gnmt', 'length' or 'none'", got=repr(kind)))
+
+
+def _normalise(h: Hypothesis, alpha: float, kind: str) -> Hypothesis:
+    h.normalised = h.score / length_penalty(h.length, alpha, kind)
+    return h
+
+
+@torch.no_grad()
+def greedy(step_fn: StepFn, state, batch: int, max_len: int | list[int], *, alpha: float = 0.0,
+           kind: str = "gnmt", device=None) -> list[Hypothesis]:
+    """The most probable token at every step, for ``batch`` sources at once (``max_len``
+    one limit for all or one per source)."""
+    return _walk(step_fn, state, batch, max_len, lambda logp: logp.argmax(-1), alpha, kind, device)
+
+
+@torch.no_grad()
+def sample(step_fn: StepFn, state, batch: int, max_len: int, *, temperature: float = 1.0,
+           top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+           device=None) -> list[Hypothesis]:
+    """Tokens drawn one by one (see the module doc); ``temperature=0`` is greedy."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+
+    def choose(logp: Tensor) -> Tensor:
+        p = next_token_distribution(logp.detach().cpu().double(), temperature, top_k, top_p)
+        if temperature == 0:
+            return p.argmax(-1).to(logp.device)
+        return torch.multinomial(p, 1, generator=generator)[:, 0].to(logp.device)
+
+    return _walk(step_fn, state, batch, max_len, choose, 0.0, "none", device)
+
+
+def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, alpha: float,
+          kind: str, device) -> list[Hypothesis]:
+    limits = [max_len] * batch if isinstance(max_len, int) else list(max_len)
+    prev = torch.full((batch,), BOS_ID, dtype=torch.int64, device=device)  # (B,)
+    hyps = [Hypothesis([], 0.0, 0, False) for _ in range(batch)]
+    alive = list(range(batch))  # rows of `state` -> hypothesis index
+    for _ in range(max(limits)):
+        logp, state, weights = step_fn(prev, state)  # (b, V)
+        token = choose(logp)  # (b,)
+        picked = logp.gather(1, token[:, None])[:, 0].tolist()
+        keep = []
+        for row, (i, tok) in enumerate(zip(alive, token.tolist())):
+            h = hyps[i]
+            h.score += picked[row]
+            h.length += 1
+            if weights is not None:
+                h.attention.append(weights[row].tolist())
+            if tok == EOS_ID:
+                h.finished = True
+            else:
+                h.tokens.append(tok)
+                if h.length < limits[i]:
+                    keep.append(row)
+        if not keep:
+            break
+        if len(keep) < len(alive):
+            index = torch.tensor(keep, device=token.device)
+            state, token = state.select(index), token[index]
+            alive = [alive[r] for r in keep]
+        prev = token
+    return [_normalise(h, alpha, kind) for h in hyps]
+
+
+@torch.no_grad()
+def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float = 0.6,
+                kind: str = "gnmt", device=None) -> Hypothesis:
+    """The best hypothesis for one source (``state`` of batch 1) by normalised score."""
+    best_greedy = greedy(step_fn, state, 1, max_len, alpha=alpha, kind=kind, device=device)[0]
+    if beam == 1:
+        return best_greedy
+    finished = [best_greedy] if best_greedy.finished else []
+    live = [Hypothesis([], 0.0, 0, False)]
+    scores = torch.zeros(1, dtype=torch.float64)  # (k,) log p of the live prefixes
+    prev = torch.full((1,), BOS_ID, dtype=torch.int64, device=device)
+    for t in range(max_len):
+        logp, state, weights = step_fn(prev, state)  # (k, V)
+        V = logp.shape[1]
+        total = (scores.to(logp.device)[:, None] + logp.double()).view(-1)  # (k * V,)
+        top_scores, top = total.topk(min(2 * beam, total.numel()))
+        new_live, rows, tokens = [], [], []
+        for rank, (s, flat) in enumerate(zip(top_scores.tolist(), top.tolist())):
+            row, tok = divmod(flat, V)
+            parent = live[row]
+            attention = parent.attention + ([weights[row].tolist()] if weights is not None else [])
+            h = Hypothesis(parent.tokens + ([] if tok == EOS_ID else [tok]), s, t + 1,
+                           tok == EOS_ID, attention)
+            if tok == EOS_ID:
+                if rank < beam:
+                    finished.append(_normalise(h, alpha, kind))
+            elif len(new_live) < beam:
+                new_live.append(h)
+                rows.append(row)
+                tokens.append(tok)
+        live = new_live
+        if not live or _settled(finished, live, max_len, alpha, kind):
+            break
+        index = torch.tensor(rows, device=logp.device)
+        state = state.select(index)
+        scores = torch.tensor([h.score for h in live], dtype=torch.float64)
+        prev = torch.tensor(tokens, dtype=torch.int64, device=logp.device)
+    else:  # max_len reached: unfinished prefixes compete as they are
+        finished += [_normalise(h, alpha, kind) for h in live]
+    candidates = finished or [_normalise(h, alpha, kind) for h in live] or [best_greedy]
+    if not best_greedy.finished:
+        candidates.append(best_greedy)
+    return max(candidates, key=lambda h: h.normalised)
+
+
+def _settled(finished: list[Hypothesis], live: list[Hypothesis], max_len: int, alpha: float,
+             kind: str) -> bool:
+    """True when no live prefix can beat the best finished hypothesis (module doc)."""
+    if not finished:
+        return False
+    best = max(h.normalised for h in finished)
+    bound = max(h.score for h in live) / length_penalty(max_len, alpha, kind)
+    return best >= bound
+
+
+# ---- sampling distribution ------------------------------------------------------------------
+def next_token_distribution(logits: Tensor, temperature: float = 1.0, top_k: int | None = None,
+                            top_p: float | None = None) -> Tensor:
+    """The distribution ``(B, V)`` that :func:`sample` draws from (one-hot for ``T = 0``)."""
+    if temperature == 0:
+        return torch.zeros_like(logits).scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
+    p = torch.softmax(logits / temperature, dim=-1)  # (B, V)
+    if top_k is not None and top_k < p.shape[-1]:
+        kth = torch.topk(p, top_k, dim=-1).indices  # (B, k)
+        keep = torch.zeros_like(p, dtype=torch.bool).scatter_(-1, kth, True)
+        p = p.masked_fill(~keep, 0.0)
+        p = p / p.sum(-1, keepdim=True)
+    if top_p is not None and top_p < 1:
+        sorted_p, order = torch.sort(p, dim=-1, descending=True)  # (B, V)
+        before = torch.cumsum(sorted_p, dim=-1) - sorted_p  # mass ranked above each token
+        keep_sorted = before < top_p
+        keep_sorted[..., 0] = True
+        keep = torch.zeros_like(keep_sorted).scatter_(-1, order, keep_sorted)
+        p = p.masked_fill(~keep, 0.0)
+    return p / p.sum(-1, keepdim=True)
+
+
+def check_sampling(temperature, top_k, top_p, seed, who: str) -> None:
+    """Refuse bad sampling settings with a message that says what to pass."""
+    from rnnkit.tasks.seq2seq.config import check_int, number
+
+    if not number(temperature) or temperature < 0:
+        raise ConfigError(problem(f"{who}: temperature", expected="a number >= 0 (0 = greedy)",
+                                  got=repr(temperature)))
+    if top_k is not None:
+        check_int("top_k", top_k, low=1, optional=True, who=who)
+    if top_p is not None and (not number(top_p) or not 0 < top_p <= 1):
+        raise ConfigError(problem(f"{who}: top_p", expected="None or a number in (0, 1]",
+                                  got=repr(top_p), fix="e.g. top_p=0.9"))
+    if seed is not None:
+        check_int("seed", seed, low=0, optional=True, who=who)

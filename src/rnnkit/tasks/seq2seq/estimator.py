@@ -1,0 +1,382 @@
+"""``Seq2Seq``: text -> text with a bidirectional encoder and an attentional decoder, for
+translation and for chat.
+
+>>> import rnnkit
+>>> from rnnkit.tasks.seq2seq.datasets import ding_pairs
+>>> de, en = ding_pairs("train")                          # Ding whole-sentence pairs
+>>> mt = rnnkit.Seq2Seq(attention="luong", epochs=8).fit(de, en)
+>>> mt.translate(["Ich bin müde."], beam=5)                # ['I am tired.']
+>>> mt.evaluate(*ding_pairs("test")).table                 # BLEU / chrF: greedy, beam, baseline
+>>> mt.plot_attention("Ich bin müde.", "attention.png")
+>>> mt.save("de-en.rnnkit"); mt = rnnkit.load("de-en.rnnkit")
+
+Chat is the same model trained on ``(context <sep> message -> reply)`` pairs
+(:func:`~rnnkit.tasks.seq2seq.datasets.chitchat_pairs`); :meth:`Seq2Seq.reply` samples a
+reply (temperature, top-k, top-p, seed) or searches one (``beam=``).
+
+scikit-learn's contract: ``__init__`` stores; ``fit`` validates and returns ``self``;
+learned state ends in ``_``; an unfitted model raises
+:class:`~rnnkit.errors.NotFittedError`. Odd input, decided once: an empty text is a
+:class:`~rnnkit.errors.DataError`; a text whose tokens are all unknown is translated (from
+``<unk>`` alone) with one ``UserWarning`` per call; a source over ``max_source_length``
+tokens is cut with a warning (``overlong="truncate"``) or refused (``overlong="error"``);
+a training target over ``max_target_length`` tokens is cut with a warning.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.bundle import save_bundle
+from rnnkit.data.bucketing import length_batches
+from rnnkit.data.text.batches import pad_ids
+from rnnkit.data.text.encoder import TextEncoder, warn_user
+from rnnkit.data.text.tokenizers import WORD_PATTERN
+from rnnkit.data.text.vocab import BOS_ID, EOS, EOS_ID, PAD_ID, UNK, UNK_ID
+from rnnkit.errors import ConfigError, DataError, NotFittedError, problem
+from rnnkit.tasks.classify_text.inputs import as_texts
+from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.seq2seq import decoding
+from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
+from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
+from rnnkit.tasks.seq2seq.datasets import SEP
+from rnnkit.tasks.seq2seq.encoding import detokenize, encode, fit_encoder, tokens
+from rnnkit.tasks.seq2seq.model import Seq2SeqNet
+from rnnkit.tasks.seq2seq.plotting import save_attention
+from rnnkit.tasks.seq2seq.training import total_nll, train_network
+from rnnkit.train.devices import select_device
+
+WHO = "Seq2Seq"
+DECODE_BATCH = 64
+
+
+@dataclass
+class TranslationReport:
+    """What :meth:`Seq2Seq.evaluate` returns: ``table`` (a row per system, columns ``bleu``
+    and ``chrf``, sacreBLEU's corpus scores 0-100) and each system's ``outputs``."""
+
+    table: pd.DataFrame
+    outputs: dict[str, list[str]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.table.round(2).to_string()
+
+
+@register_task("seq2seq")
+class Seq2Seq:
+    """Attentional encoder-decoder (see :class:`Seq2SeqConfig` for every setting and
+    :mod:`rnnkit.tasks.seq2seq.model` for the network)."""
+
+    def __init__(self, tokenizer: str = "word", cell: str = "gru", attention: str = "luong",
+                 **settings) -> None:
+        self.config = Seq2SeqConfig.from_dict(dict(tokenizer=tokenizer, cell=cell,
+                                                   attention=attention, **settings))
+
+    # ---- scikit-learn parameters --------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+
+    def set_params(self, **params) -> "Seq2Seq":
+        self.config = Seq2SeqConfig.from_dict({**self.get_params(), **params})
+        return self
+
+    def clone(self) -> "Seq2Seq":
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(self, sources, targets, *, dictionary: bool = True, out_dir=None,
+            resume: bool = False) -> "Seq2Seq":
+        """Train on pairs ``sources[i] -> targets[i]``; returns ``self``.
+
+        ``dictionary`` also learns the word-by-word dictionary of the training pairs (the
+        translation baseline of :meth:`evaluate`, and the replacement of an output
+        ``<unk>``); chat models can skip it.
+        """
+        cfg = self.config
+        cfg.validate()
+        sources, targets = self._pairs(sources, targets, "fit")
+        side = dict(tokenizer=cfg.tokenizer, bpe_vocab_size=cfg.bpe_vocab_size, min_freq=cfg.min_freq,
+                    max_vocab=cfg.max_vocab, where=f"{WHO}.fit")
+        source_enc = fit_encoder(sources, lowercase=cfg.lowercase_source, max_length=cfg.max_source_length,
+                                 overlong=cfg.overlong, **side)
+        target_enc = fit_encoder(targets, lowercase=cfg.lowercase_target, max_length=None,
+                                 overlong="truncate", **side)
+        x = encode(source_enc, sources, f"{WHO}.fit")
+        y = self._targets(target_enc, targets, "fit")
+        torch.manual_seed(cfg.seed)
+        model = self._build(len(source_enc.vocab), len(target_enc.vocab))
+        history = train_network(model, x, y, cfg, out_dir, resume)
+        baseline = WordByWord().fit(sources, targets) if dictionary else None
+        self.__dict__.pop("metrics_", None)
+        self.source_encoder_, self.target_encoder_ = source_enc, target_enc
+        self.model_, self.history_, self.dictionary_ = model.eval(), history, baseline
+        self.input_stats_ = TextEncoder.stats(x)
+        return self
+
+    def _build(self, source_vocab: int, target_vocab: int) -> Seq2SeqNet:
+        cfg = self.config
+        return Seq2SeqNet(source_vocab=source_vocab, target_vocab=target_vocab,
+                          embedding_dim=cfg.embedding_dim, cell=cfg.cell, hidden_size=cfg.hidden_size,
+                          num_layers=cfg.num_layers, attention=cfg.attention,
+                          attention_size=cfg.attention_size, dropout=cfg.dropout)
+
+    def _pairs(self, sources, targets, method: str) -> tuple[list[str], list[str]]:
+        where = f"{WHO}.{method}"
+        sources = as_texts(sources, f"{where} sources")
+        targets = as_texts(targets, f"{where} targets")
+        if len(sources) != len(targets):
+            raise DataError(problem(f"{where}: targets", expected=f"one per source ({len(sources)})",
+                                    got=len(targets), fix="pass aligned lists of pairs"))
+        return sources, targets
+
+    def _targets(self, encoder: TextEncoder, targets: list[str], method: str) -> list[list[int]]:
+        """Target ids, each cut to ``max_target_length`` tokens (with a warning)."""
+        lists = tokens(encoder, targets, f"{WHO}.{method} targets", cut=False)
+        limit = self.config.max_target_length
+        long = sum(len(t) > limit for t in lists)
+        if long:
+            warn_user(f"{WHO}.{method}: {long} of {len(lists)} targets are longer than "
+                      f"max_target_length={limit} tokens and keep only their first {limit}")
+        return [encoder.vocab.encode(t[:limit]) for t in lists]
+
+    # ---- decoding -----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {WHO} is not fitted yet: call fit(sources, targets) or load "
+                                 "a saved model with rnnkit.load(path)")
+
+    def _sources(self, texts, method: str) -> list[list[int]]:
+        self._check_fitted()
+        where = f"{WHO}.{method}"
+        ids = encode(self.source_encoder_, as_texts(texts, where), where)
+        unknown = [i for i, x in enumerate(ids) if all(t == UNK_ID for t in x)]
+        if unknown:
+            warn_user(f"{where}: {len(unknown)} of {len(ids)} texts (texts{unknown[:5]}) have no "
+                      "token in the vocabulary; their outputs rest on <unk> alone (check the "
+                      "language and the tokenizer)")
+        return ids
+
+    def _max_len(self, source_length: int, max_length: int | None) -> int:
+        cfg = self.config
+        cap = cfg.max_target_length + 1 if max_length is None else max_length
+        return max(1, min(cap, int(math.ceil(cfg.length_ratio * source_length)) + 10))
+
+    def _step_fn(self, chat: bool = False):
+        """``step_fn`` for :mod:`decoding`: log-probabilities with ``<pad>`` and ``<bos>`` ruled
+        out; for chat also ``<unk>``, and ``<eos>`` as the first token (no empty reply)."""
+        banned = [PAD_ID, BOS_ID] + ([UNK_ID] if chat else [])
+        model = self.model_
+
+        def step(prev, state):
+            logits, state, a = model.step(prev, state)  # (B, V), state, (B, S)
+            logits[:, banned] = float("-inf")
+            if chat:
+                logits[prev == BOS_ID, EOS_ID] = float("-inf")
+            return torch.log_softmax(logits.float(), dim=-1), state, a
+
+        return step
+
+    def _encode_batch(self, ids: list[list[int]]):
+        device = next(self.model_.parameters()).device
+        src, lengths = pad_ids(ids)  # (B, S), (B,)
+        return self.model_.encode(src.to(device), lengths.to(device)), device
+
+    @torch.no_grad()
+    def _decode(self, ids: list[list[int]], beam: int, alpha: float, kind: str,
+                max_length: int | None = None, chat: bool = False) -> list[decoding.Hypothesis]:
+        """One hypothesis per source: greedy (``beam=1``, in batches) or beam search."""
+        self.model_.eval()
+        step = self._step_fn(chat)
+        out: list[decoding.Hypothesis | None] = [None] * len(ids)
+        if beam == 1:
+            for idx in length_batches([len(s) for s in ids], DECODE_BATCH, shuffle=False):
+                state, device = self._encode_batch([ids[i] for i in idx])
+                limits = [self._max_len(len(ids[i]), max_length) for i in idx]
+                for i, h in zip(idx, decoding.greedy(step, state, len(idx), limits, alpha=alpha,
+                                                     kind=kind, device=device)):
+                    out[i] = h
+            return out
+        for i, x in enumerate(ids):
+            state, device = self._encode_batch([x])
+            out[i] = decoding.beam_search(step, state, beam, self._max_len(len(x), max_length),
+                                          alpha=alpha, kind=kind, device=device)
+        return out
+
+    def _settings(self, beam, alpha, method: str) -> tuple[int, float]:
+        beam = self.config.beam if beam is None else beam
+        alpha = self.config.alpha if alpha is None else alpha
+        check_int("beam", beam, low=1, who=f"{WHO}.{method}")
+        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not alpha >= 0:
+            raise ConfigError(problem(f"{WHO}.{method}: alpha", expected="a number >= 0", got=repr(alpha)))
+        return beam, float(alpha)
+
+    def translate(self, texts, beam: int | None = None, alpha: float | None = None,
+                  max_length: int | None = None) -> list[str]:
+        """The output text of each source: greedy for ``beam=1``, else beam search of that
+        width with length normalisation ``alpha`` (defaults from the config)."""
+        beam, alpha = self._settings(beam, alpha, "translate")
+        texts = as_texts(texts, f"{WHO}.translate")
+        hyps = self._decode(self._sources(texts, "translate"), beam, alpha, self.config.length_penalty,
+                            max_length)
+        return [self._text(h, t) for h, t in zip(hyps, texts)]
+
+    predict = translate
+
+    def _text(self, h: decoding.Hypothesis, source: str) -> str:
+        return detokenize(self.target_encoder_, self._words(h, source))
+
+    def _words(self, h: decoding.Hypothesis, source: str) -> list[str]:
+        """Output tokens, an ``<unk>`` replaced (``replace_unknown``) by the dictionary
+        translation of the most attended source word (or that word itself)."""
+        words = self.target_encoder_.vocab.decode(h.tokens)
+        if not (self.config.replace_unknown and UNK in words and h.attention):
+            return words
+        src = self._source_words(source)
+        for t, w in enumerate(words):
+            if w == UNK and t < len(h.attention):
+                s = int(np.argmax(h.attention[t]))
+                if s < len(src) and src[s] != SEP:
+                    lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
+                    words[t] = lexicon.get(src[s].lower(), src[s])
+        return words
+
+    def _source_words(self, source: str) -> list[str]:
+        """The source tokens as the model read them, in their original case where the
+        word tokenizer allows it."""
+        read = tokens(self.source_encoder_, [source], f"{WHO}.translate")[0]
+        if self.source_encoder_.tokenizer.kind == "word" and SEP not in source:
+            import re
+
+            cased = re.findall(WORD_PATTERN, source)
+            if len(cased) >= len(read):
+                return cased[: len(read)]
+        return read
+
+    # ---- attention --------------------------------------------------------------------------
+    def attention(self, text: str, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
+        """``(source tokens, output tokens, weights (T, S))`` of one translation: row ``t``
+        is the attention of output token ``t`` (``<eos>`` last when reached) over the
+        source tokens, and sums to 1."""
+        self._check_fitted()
+        if not isinstance(text, str):
+            raise DataError(problem(f"{WHO}.attention: text", expected="one str",
+                                    got=type(text).__name__, fix="call it once per text"))
+        beam, alpha = self._settings(beam, None, "attention")
+        ids = self._sources([text], "attention")
+        h = self._decode(ids, beam, alpha, self.config.length_penalty)[0]
+        source = tokens(self.source_encoder_, [text], f"{WHO}.attention")[0]
+        target = self.target_encoder_.vocab.decode(h.tokens) + ([EOS] if h.finished else [])
+        weights = np.asarray(h.attention, dtype=np.float64).reshape(len(target), len(source))
+        return source, target, weights
+
+    def plot_attention(self, text: str, path, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
+        """Write the attention heat-map of ``text``'s translation to ``path`` (PNG) and
+        return what :meth:`attention` returns."""
+        source, target, weights = self.attention(text, beam)
+        save_attention(source, target, weights, path)
+        return source, target, weights
+
+    # ---- evaluating -------------------------------------------------------------------------
+    def evaluate(self, sources, targets, *, beam: int | None = None, alpha: float | None = None,
+                 baselines=(BASELINE,)) -> TranslationReport:
+        """sacreBLEU and chrF on ``(sources, targets)`` of greedy decoding, beam search
+        (width ``beam``, default the config's) and the word-by-word baseline."""
+        import sacrebleu
+
+        beam, alpha = self._settings(beam, alpha, "evaluate")
+        sources, targets = self._pairs(sources, targets, "evaluate")
+        ids = self._sources(sources, "evaluate")
+        kind = self.config.length_penalty
+        outputs = {"rnnkit greedy": [self._text(h, s) for h, s in zip(self._decode(ids, 1, alpha, kind), sources)]}
+        if beam > 1:
+            hyps = self._decode(ids, beam, alpha, kind)
+            outputs[f"rnnkit beam {beam}"] = [self._text(h, s) for h, s in zip(hyps, sources)]
+        for name in baselines:
+            if name != BASELINE:
+                raise ConfigError(problem(f"{WHO}.evaluate: baseline", expected=repr(BASELINE), got=repr(name)))
+            if self.dictionary_ is None:
+                raise ConfigError(problem(f"{WHO}.evaluate: baseline {BASELINE!r}", expected="a model "
+                                          "fitted with dictionary=True", got="none learned",
+                                          fix="pass baselines=()"))
+            outputs[BASELINE] = self.dictionary_.translate(sources)
+        table = pd.DataFrame(
+            {name: {"bleu": sacrebleu.corpus_bleu(out, [targets], force=True).score,
+                    "chrf": sacrebleu.corpus_chrf(out, [targets]).score}
+             for name, out in outputs.items()}).T
+        table.index.name = "system"
+        self.metrics_ = table.to_dict(orient="index")
+        return TranslationReport(table, outputs)
+
+    def score(self, sources, targets) -> float:
+        """Corpus BLEU of greedy decoding."""
+        return float(self.evaluate(sources, targets, beam=1, baselines=()).table.iloc[0]["bleu"])
+
+    def perplexity(self, sources, targets) -> float:
+        """``exp`` of the mean negative log-likelihood per target token (``<eos>`` included)
+        of the references given their sources, with teacher forcing."""
+        sources, targets = self._pairs(sources, targets, "perplexity")
+        x = self._sources(sources, "perplexity")
+        y = self._targets(self.target_encoder_, targets, "perplexity")
+        total, count = total_nll(self.model_, x, y)
+        return math.exp(total / count)
+
+    # ---- chat -------------------------------------------------------------------------------
+    def reply(self, message: str, context: str | None = None, *, temperature: float = 0.8,
+              top_k: int | None = None, top_p: float | None = 0.9, seed: int | None = None,
+              beam: int | None = None, max_length: int | None = None) -> str:
+        """A reply to ``message`` (after the turn ``context``, if any): sampled (with
+        ``temperature``, ``top_k``, ``top_p``, ``seed``; ``temperature=0`` is greedy) or,
+        with ``beam=k``, searched by beam. A reply is never empty and never holds ``<unk>``."""
+        self._check_fitted()
+        for name, value in (("message", message), ("context", context)):
+            if value is not None and not isinstance(value, str):
+                raise DataError(problem(f"{WHO}.reply: {name}", expected="a str",
+                                        got=type(value).__name__))
+        decoding.check_sampling(temperature, top_k, top_p, seed, f"{WHO}.reply")
+        source = f"{context} {SEP} {message}" if context and context.strip() else message
+        ids = self._sources([source], "reply")
+        if beam is not None:
+            beam, alpha = self._settings(beam, None, "reply")
+            h = self._decode(ids, beam, alpha, self.config.length_penalty, max_length, chat=True)[0]
+        else:
+            state, device = self._encode_batch(ids)
+            h = decoding.sample(self._step_fn(chat=True), state, 1,
+                                self._max_len(len(ids[0]), max_length), temperature=temperature,
+                                top_k=top_k, top_p=top_p, seed=seed, device=device)[0]
+        return detokenize(self.target_encoder_, self.target_encoder_.vocab.decode(h.tokens))
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model file (``.rnnkit``): settings, both encoders, the word dictionary
+        and the weights; no pickle."""
+        self._check_fitted()
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        preprocessing = {"source": self.source_encoder_.to_dict(),
+                         "target": self.target_encoder_.to_dict(),
+                         "dictionary": self.dictionary_.to_dict() if self.dictionary_ else None,
+                         "input_stats": self.input_stats_}
+        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
+                           tensors=tensors, preprocessing=preprocessing,
+                           metrics=getattr(self, "metrics_", {}))
+
+    @classmethod
+    def _from_bundle(cls, bundle) -> "Seq2Seq":
+        self = cls(**bundle.config["settings"])
+        pre = bundle.preprocessing
+        self.source_encoder_ = TextEncoder.from_dict(pre["source"])
+        self.target_encoder_ = TextEncoder.from_dict(pre["target"])
+        self.dictionary_ = WordByWord.from_dict(pre["dictionary"]) if pre["dictionary"] else None
+        self.input_stats_ = pre["input_stats"]
+        weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
+        self.model_ = self._build(len(self.source_encoder_.vocab), len(self.target_encoder_.vocab))
+        self.model_.load_state_dict(weights)
+        self.model_.to(select_device(self.config.device)).eval()
+        self.metrics_ = bundle.metrics
+        return self

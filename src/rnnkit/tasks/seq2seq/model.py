@@ -1,0 +1,123 @@
+"""The sequence-to-sequence network: a bidirectional encoder, a bridge, and an attentional
+decoder with input feeding (Luong et al. 2015, "Effective Approaches to Attention-based
+Neural Machine Translation").
+
+For a source ``x`` of ``S`` tokens and a target ``y`` of ``T`` tokens (``y_0 = <bos>``)::
+
+    k_1..k_S = BiRNN(Embed_x(x), lengths)          # (N, S, H): H/2 forward ++ H/2 backward
+    s_0 = tanh(W_b [h_fwd_S ; h_bwd_1] + b_b)       # bridge: per layer (N, H); LSTM also c
+    f_0 = 0                                         # (N, H) attentional vector fed back
+    for t = 1..T:
+        h_t, s_t = RNN_dec([Embed_y(y_{t-1}) ; f_{t-1}], s_{t-1})   # input feeding
+        c_t, a_t = attention(h_t, k)               # context (N, H), weights (N, S)
+        f_t = tanh(W_c [c_t ; h_t])                # attentional vector (N, H)
+        p(y_t | y_<t, x) = softmax(W_o dropout(f_t) + b_o)          # (N, V_y)
+
+``attention`` is Bahdanau (additive) or Luong (general), masked over source padding (see
+:mod:`~rnnkit.tasks.seq2seq.attention`). The encoder reads the padded batch with
+``lengths``, so a pad never changes a real step: a sentence gives the same outputs alone
+or in a padded batch. Training feeds the reference ``y_{t-1}`` (teacher forcing);
+decoding feeds the model's own choice, one :meth:`Seq2SeqNet.step` at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+import rnnkit.nn as rnn
+from rnnkit.data.text.vocab import PAD_ID
+from rnnkit.tasks.seq2seq.attention import make_attention, padding_mask
+
+CELLS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
+
+
+@dataclass
+class DecoderState:
+    """Everything one decoding step needs, batch along ``N``; :meth:`select` reorders or
+    repeats the rows (beam search)."""
+
+    rnn: Tensor | tuple[Tensor, Tensor]  # decoder state, each (num_layers, N, H)
+    feed: Tensor  # (N, H) previous attentional vector f_{t-1}
+    keys: Tensor  # (N, S, H) encoder outputs
+    projected: Tensor  # (N, S, A or H) keys projected by the attention
+    pad: Tensor  # (N, S) True at source padding
+
+    def select(self, index: Tensor) -> "DecoderState":
+        rnn_state = (tuple(s[:, index] for s in self.rnn) if isinstance(self.rnn, tuple)
+                     else self.rnn[:, index])
+        return DecoderState(rnn_state, self.feed[index], self.keys[index], self.projected[index],
+                            self.pad[index])
+
+
+class Seq2SeqNet(nn.Module):
+    def __init__(self, *, source_vocab: int, target_vocab: int, embedding_dim: int = 128,
+                 cell: str = "gru", hidden_size: int = 256, num_layers: int = 1,
+                 attention: str = "luong", attention_size: int = 128, dropout: float = 0.0) -> None:
+        super().__init__()
+        H, E = hidden_size, embedding_dim
+        self.cell, self.num_layers, self.hidden_size = cell, num_layers, H
+        between = dropout if num_layers > 1 else 0.0
+        self.source_embedding = nn.Embedding(source_vocab, E, padding_idx=PAD_ID)
+        self.target_embedding = nn.Embedding(target_vocab, E, padding_idx=PAD_ID)
+        self.encoder = CELLS[cell](E, H // 2, num_layers=num_layers, batch_first=True,
+                                   dropout=between, bidirectional=True)
+        self.bridge = nn.Linear(H, H)  # [h_fwd ; h_bwd] -> decoder h_0 (and c_0 for LSTM)
+        self.bridge_c = nn.Linear(H, H) if cell == "lstm" else None
+        self.decoder = CELLS[cell](E + H, H, num_layers=num_layers, batch_first=True, dropout=between)
+        for layer in (self.encoder, self.decoder):
+            layer.validate_inputs = False  # embeddings are finite; skip the NaN scan
+        self.attention = make_attention(attention, H, H, attention_size)
+        self.combine = nn.Linear(2 * H, H, bias=False)  # W_c
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(H, target_vocab)  # W_o, b_o
+
+    # ---- encoder ------------------------------------------------------------------------------
+    def encode(self, src: Tensor, lengths: Tensor) -> DecoderState:
+        """Source ids ``(N, S)`` padded with 0 and ``lengths`` ``(N,)`` -> the state before
+        the first decoding step."""
+        e = self.drop(self.source_embedding(src))  # (N, S, E)
+        keys, final = self.encoder(e, lengths=lengths.cpu())  # (N, S, H), (2*layers, N, H/2)
+        N, S = src.shape
+        pad = padding_mask(lengths.to(src.device), S)  # (N, S)
+        if self.cell == "lstm":
+            h, c = final
+            state = (torch.tanh(self.bridge(self._join(h))), self.bridge_c(self._join(c)))
+        else:
+            state = torch.tanh(self.bridge(self._join(final)))  # (layers, N, H)
+        feed = keys.new_zeros(N, self.hidden_size)  # (N, H)
+        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad)
+
+    def _join(self, h: Tensor) -> Tensor:
+        """``(layers * 2, N, H/2)`` (directions inner) -> ``(layers, N, H)``: the forward and
+        backward final states of each layer side by side."""
+        L2, N, half = h.shape
+        h = h.view(L2 // 2, 2, N, half)  # (layers, 2, N, H/2)
+        return torch.cat([h[:, 0], h[:, 1]], dim=-1)  # (layers, N, H)
+
+    # ---- decoder ------------------------------------------------------------------------------
+    def step(self, prev: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+        """One decoding step: previous tokens ``(N,)`` -> logits ``(N, V_y)``, the next
+        state and the attention weights ``(N, S)``."""
+        x = torch.cat([self.drop(self.target_embedding(prev)), state.feed], dim=-1)  # (N, E+H)
+        h, rnn_state = self.decoder(x[:, None, :], state.rnn)  # (N, 1, H)
+        h = h[:, 0]  # (N, H)
+        c, a = self.attention(h, state.keys, state.projected, state.pad)  # (N, H), (N, S)
+        feed = torch.tanh(self.combine(torch.cat([c, h], dim=-1)))  # (N, H)
+        logits = self.out(self.drop(feed))  # (N, V_y)
+        return logits, DecoderState(rnn_state, feed, state.keys, state.projected, state.pad), a
+
+    def forward(self, src: Tensor, lengths: Tensor, target_in: Tensor,
+                return_attention: bool = False):
+        """Teacher forcing: ``target_in`` ``(N, T)`` = ``<bos> y_1 .. y_{T-1}`` (padded) ->
+        logits ``(N, T, V_y)`` for ``y_1 .. y_T`` (and the weights ``(N, T, S)``)."""
+        state = self.encode(src, lengths)
+        logits, weights = [], []
+        for t in range(target_in.shape[1]):
+            z, state, a = self.step(target_in[:, t], state)
+            logits.append(z)
+            weights.append(a)
+        out = torch.stack(logits, dim=1)  # (N, T, V_y)
+        return (out, torch.stack(weights, dim=1)) if return_attention else out

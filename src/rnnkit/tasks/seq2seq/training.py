@@ -1,0 +1,116 @@
+"""Training a sequence-to-sequence network with teacher forcing.
+
+A pair ``(x, y)`` becomes the source ids ``x``, the decoder input ``<bos> y_1 .. y_n`` and
+the decoder target ``y_1 .. y_n <eos>``. The loss is the token-level cross-entropy
+
+    L = -(1 / #tokens) sum_{n, t <= |y_n| + 1} log p(y_{n,t} | y_{n,<t}, x_n)
+
+over the real target tokens of the batch (``<pad>`` ignored), optionally label-smoothed.
+Batches hold pairs of similar source length; a share ``val_fraction`` of the pairs is held
+out for early stopping on the validation loss, with the learning rate halved on plateaus.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rnnkit.data.bucketing import length_batches
+from rnnkit.data.text.batches import pad_ids
+from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID
+from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
+from rnnkit.train import History, TrainConfig, Trainer
+
+EVAL_BATCH = 128
+
+
+class PairBatches:
+    """Padded batches ``(src (B, S), src_lengths (B,), target_in (B, T), target_out (B, T))``
+    of pairs with similar source length; ``shuffle`` draws new batches each pass from
+    torch's global RNG (so a resumed Trainer run replays them)."""
+
+    def __init__(self, sources: Sequence[list[int]], targets: Sequence[list[int]],
+                 batch_size: int, shuffle: bool) -> None:
+        self.sources, self.targets = list(sources), list(targets)
+        self.lengths = np.array([len(s) for s in self.sources], dtype=np.int64)
+        self.batch_size, self.shuffle = batch_size, shuffle
+
+    def __len__(self) -> int:
+        return len(length_batches(self.lengths, self.batch_size, shuffle=False))
+
+    def __iter__(self):
+        for idx in length_batches(self.lengths, self.batch_size, shuffle=self.shuffle):
+            yield make_batch([self.sources[i] for i in idx], [self.targets[i] for i in idx])
+
+
+def make_batch(sources: Sequence[list[int]], targets: Sequence[list[int]]):
+    src, lengths = pad_ids(sources)  # (B, S), (B,)
+    target_in, _ = pad_ids([[BOS_ID] + list(t) for t in targets])  # (B, T)
+    target_out, _ = pad_ids([list(t) + [EOS_ID] for t in targets])  # (B, T)
+    return src, lengths, target_in, target_out
+
+
+def token_loss(model, batch, label_smoothing: float = 0.0, reduction: str = "mean") -> torch.Tensor:
+    src, lengths, target_in, target_out = batch
+    logits = model(src, lengths, target_in)  # (B, T, V)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target_out.reshape(-1),
+                           ignore_index=PAD_ID, label_smoothing=label_smoothing, reduction=reduction)
+
+
+def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, validation)`` indices: a random share ``fraction`` held out."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = int(np.floor(n * fraction + 0.5)) if fraction > 0 else 0
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def validation_metrics(model, batches) -> dict[str, float]:
+    """Token-level mean loss and perplexity over every validation pair (``evaluate_fn``)."""
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for batch in batches:
+        batch = tuple(t.to(device) for t in batch)
+        total += float(token_loss(model, batch, reduction="sum"))
+        count += int((batch[3] != PAD_ID).sum())
+    return {"val_loss": total / count, "val_perplexity": math.exp(total / count)}
+
+
+def train_network(model: torch.nn.Module, sources: list[list[int]], targets: list[list[int]],
+                  cfg: Seq2SeqConfig, out_dir=None, resume: bool = False) -> History:
+    """Fit ``model`` on id pairs with teacher forcing (see the module doc)."""
+    train_idx, val_idx = split(len(sources), cfg.val_fraction, cfg.seed)
+
+    def batches(idx, size, shuffle):
+        return PairBatches([sources[i] for i in idx], [targets[i] for i in idx], size, shuffle)
+
+    val = list(batches(val_idx, EVAL_BATCH, False)) if len(val_idx) else None
+    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                            grad_clip_norm=cfg.grad_clip_norm, device=cfg.device,
+                            patience=cfg.patience if val else None, progress=cfg.progress,
+                            schedule="plateau" if val else "none", plateau_patience=1)
+
+    def loss_fn(model, batch):
+        return token_loss(model, batch, cfg.label_smoothing)
+
+    trainer = Trainer(model, loss_fn, train_cfg, out_dir=out_dir,
+                      evaluate_fn=validation_metrics if val else None)
+    return trainer.fit(batches(train_idx, cfg.batch_size, True), val, resume=resume)
+
+
+@torch.no_grad()
+def total_nll(model: torch.nn.Module, sources: list[list[int]], targets: list[list[int]]
+              ) -> tuple[float, int]:
+    """``(sum of -log p(y_t | y_<t, x), number of target tokens incl. <eos>)`` over the pairs."""
+    device = next(model.parameters()).device
+    model.eval()
+    total, count = 0.0, 0
+    for idx in length_batches([len(s) for s in sources], EVAL_BATCH, shuffle=False):
+        batch = make_batch([sources[i] for i in idx], [targets[i] for i in idx])
+        batch = tuple(t.to(device) for t in batch)
+        total += float(token_loss(model, batch, reduction="sum"))
+        count += int((batch[3] != PAD_ID).sum())
+    return total, count
