@@ -8,13 +8,16 @@ For each model (an hourly forecaster, and a text classifier on the fine-food rev
 2. start ``rnnkit serve`` twice: batching on (``--max-batch 64 --max-wait-ms 5``) and off
    (``--max-batch 1 --max-wait-ms 0``);
 3. drive each with ``wrk`` (Debian package ``wrk``: ``apt-get install -y wrk``), one
-   thread, ``--connections`` open connections, each POSTing one real instance per
-   request, after a warm-up; read requests/s, p50 and p99 latency and errors.
+   thread, at each level of ``--connections`` (open connections, each POSTing one real
+   instance per request), after a warm-up; read requests/s, p50 and p99 latency and
+   errors. With as many connections as the batch size, clients move in lock-step with
+   the batches (all wait for the same pass), so the parsing of the next batch never
+   overlaps the current pass; twice the batch size shows the server saturated.
 
 Then a soak: the forecaster with batching on under the same load for ``--soak`` seconds,
 the server's resident memory sampled every 5 s.
 
-    python benchmarks/serve_load.py [--duration 20] [--connections 32] [--soak 300] [--only forecast,text]
+    python benchmarks/serve_load.py [--duration 15] [--connections 32,64] [--soak 300] [--only forecast,text]
 
 Writes ``benchmarks/out/serve_load.json`` and ``.md``.
 """
@@ -125,20 +128,23 @@ def rss_mb(pid: int) -> float:
 
 def load_test(path, name, body, args) -> dict:
     result = {}
+    levels = [int(c) for c in str(args.connections).split(",")]
     for mode in ("on", "off"):
         proc, url = start_server(path, name, mode)
         try:
             target = f"{url}/v1/models/{name}/predict"
-            wrk(target, body, 3, args.connections)  # warm-up
-            runs = [wrk(target, body, args.duration, args.connections) for _ in range(args.repeats)]
-            best = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]  # the median run
-            result[mode] = {**best, "runs": runs}
-            print(f"  {name} batching {mode}: {best['rps']:.1f} req/s, p50 {best['p50_ms']:.1f} ms, "
-                  f"p99 {best['p99_ms']:.1f} ms, errors {best['errors']}", flush=True)
+            wrk(target, body, 3, levels[0])  # warm-up
+            for c in levels:
+                runs = [wrk(target, body, args.duration, c) for _ in range(args.repeats)]
+                best = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]  # the median run
+                result[f"{mode}@{c}"] = {**best, "runs": runs}
+                print(f"  {name} batching {mode}, {c} connections: {best['rps']:.1f} req/s, p50 "
+                      f"{best['p50_ms']:.1f} ms, p99 {best['p99_ms']:.1f} ms, errors {best['errors']}", flush=True)
         finally:
             proc.terminate()
             proc.wait(60)
-    result["speedup"] = result["on"]["rps"] / result["off"]["rps"]
+    for c in levels:
+        result[f"speedup@{c}"] = result[f"on@{c}"]["rps"] / result[f"off@{c}"]["rps"]
     return result
 
 
@@ -146,12 +152,13 @@ def soak(path, name, body, args) -> dict:
     proc, url = start_server(path, name, "on")
     target = f"{url}/v1/models/{name}/predict"
     try:
-        wrk(target, body, 3, args.connections)
+        connections = int(str(args.connections).split(",")[-1])
+        wrk(target, body, 3, connections)
         samples = []
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                           f"wrk.body = {json.dumps(json.dumps(body))}\n")
-        load = subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", f"-d{args.soak}s", "-s", str(script),
+        load = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{args.soak}s", "-s", str(script),
                                  "--timeout", "30s", target], stdout=subprocess.PIPE, text=True)
         start = time.time()
         while load.poll() is None:
@@ -172,8 +179,8 @@ def soak(path, name, body, args) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--duration", type=float, default=20)
-    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--duration", type=float, default=15)
+    p.add_argument("--connections", default="32,64", help="comma-separated levels; the soak uses the last")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--soak", type=float, default=300)
     p.add_argument("--only", default="forecast,text")
@@ -198,12 +205,20 @@ def main() -> None:
         print(f"  {s['requests']} requests, errors {s['errors']}, RSS after 1 min {s['rss_after_1min_mb']:.1f} MB, "
               f"end {s['rss_end_mb']:.1f} MB, max {s['rss_max_mb']:.1f} MB", flush=True)
     (OUT / "serve_load.json").write_text(json.dumps(report, indent=2))
-    lines = ["| model | batching | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    lines = ["| model | connections | batching | req/s | p50 ms | p99 ms | errors |",
+             "|---|---|---|---|---|---|---|"]
     for kind, r in report["models"].items():
-        for mode in ("on", "off"):
-            m = r[mode]
-            lines.append(f"| {kind} | {mode} | {m['rps']:.1f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['errors']} |")
-        lines.append(f"| {kind} | on / off | {r['speedup']:.2f}x | | | |")
+        for c in str(args.connections).split(","):
+            for mode in ("on", "off"):
+                m = r[f"{mode}@{c}"]
+                lines.append(f"| {kind} | {c} | {mode} | {m['rps']:.1f} | {m['p50_ms']:.1f} | "
+                             f"{m['p99_ms']:.1f} | {m['errors']} |")
+            lines.append(f"| {kind} | {c} | on / off | **{r[f'speedup@{c}']:.2f}x** | | | |")
+    if "soak" in report:
+        s = report["soak"]
+        lines.append(f"\nSoak: {s['seconds']:.0f} s, {s['requests']} requests, {s['errors']} errors; server RSS "
+                     f"{s['rss_after_1min_mb']:.1f} MB after 1 min, {s['rss_end_mb']:.1f} MB at the end "
+                     f"(max {s['rss_max_mb']:.1f} MB).")
     (OUT / "serve_load.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
