@@ -33,4 +33,6 @@ def quickstart(
     typer.echo(f"  rnnkit predict {res.model_path} weather.csv     # after: rnnkit datasets export "
                "seattle-weather --out weather.csv")
     typer.echo(f"  rnnkit evaluate {res.model_path} weather.csv")
+    typer.echo(f"  rnnkit serve {res.model_path}     # HTTP API; open localhost:8000/docs")
+    typer.echo(f"  rnnkit export {res.model_path} --format onnx")
     typer.echo("  rnnkit datasets list")
