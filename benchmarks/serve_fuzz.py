@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 OUT = Path(__file__).resolve().parent / "out"
 EXCLUDED = "positive_data_acceptance,missing_required_header,unsupported_method,ignored_auth"

@@ -1,7 +1,6 @@
 """Tiny fitted models of each servable task, saved once per test session."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 

@@ -5,7 +5,6 @@ import asyncio
 
 import numpy as np
 import pandas as pd
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import rnnkit

@@ -3,7 +3,6 @@
 import asyncio
 
 import numpy as np
-import pytest
 
 import rnnkit
 from rnnkit.tasks.anomaly.stream import step_many

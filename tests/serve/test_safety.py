@@ -2,9 +2,8 @@
 
 import json
 
-import pytest
 
-from serve_helpers import daily_frame, example, run, serving
+from serve_helpers import example, run, serving
 
 KEY = "s3cret-key-for-tests"
 

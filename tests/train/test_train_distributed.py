@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from rnnkit.errors import ShapeError
-from rnnkit.train import Trainer, TrainConfig
 from rnnkit.train.distributed import DistContext, shard_batch
 
 # The same script runs alone (in this process, via `train`) and under torchrun.

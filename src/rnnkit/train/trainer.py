@@ -201,7 +201,6 @@ class Trainer:
 
     # -- phase 3: one epoch -------------------------------------------------------------
     def _train_epoch(self, run: _Run, batches: Iterable[Any], reporter: Reporter) -> float:
-        cfg = self.cfg
         if run.batch == 0:
             run.loss_sum, run.loss_count, run.skipped = 0.0, 0, 0
         self.model.train()

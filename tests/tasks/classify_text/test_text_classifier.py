@@ -1,7 +1,6 @@
 """TextClassifier: a synthetic task with a known answer, padding invariance, attention
 weights, save/load, multi-label, class weights and the errors users meet."""
 
-import warnings
 
 import numpy as np
 import pytest

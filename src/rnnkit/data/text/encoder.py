@@ -62,7 +62,7 @@ class TextEncoder:
         for i, t in enumerate(lists):
             if not t:
                 raise DataError(problem(f"{where}: texts[{i}]", expected="a text with at least one "
-                                        f"token", got=f"{texts[i]!r} (no {self.tokenizer.kind} tokens)",
+                                        "token", got=f"{texts[i]!r} (no {self.tokenizer.kind} tokens)",
                                         fix="drop empty texts, or replace them with a placeholder"))
         return self._fit_length(lists, where) if cut else lists
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from rnnkit.errors import DataError

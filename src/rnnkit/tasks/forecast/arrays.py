@@ -21,7 +21,6 @@ import pandas as pd
 from rnnkit.data.calendar import _fixed_step_ns, future_times
 from rnnkit.data.frames import SeriesSet
 from rnnkit.errors import DataError, problem, unknown_name
-from rnnkit.tasks.forecast import backtest as bt
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 
 def plot_backtest(result, path, *, series: int = 0, target: int = 0, context: int = 60,
