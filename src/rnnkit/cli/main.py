@@ -12,10 +12,12 @@ import sys
 import typer
 
 from rnnkit._version import __version__
+from rnnkit.cli import compare as compare_cmd
 from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import export as export_cmd
 from rnnkit.cli import generate as generate_cmd
 from rnnkit.cli import translate as translate_cmd
+from rnnkit.cli import tune as tune_cmd
 from rnnkit.cli import models as models_cmd
 from rnnkit.cli import quickstart as quickstart_cmd
 from rnnkit.cli import serve as serve_cmd
@@ -52,6 +54,8 @@ serve_cmd.register(app)
 export_cmd.register(app)
 generate_cmd.register(app)
 translate_cmd.register(app)
+compare_cmd.register(app)
+tune_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,42 @@
+"""``rnnkit tune CONFIG --trials N``: Optuna search over the config's ``[tune]`` space."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune] table declares the space."),
+         trials: int = typer.Option(20, "--trials", help="Finished trials the study should reach."),
+         set_: list[str] = typer.Option([], "--set", help="Override a key: TABLE.KEY=VALUE."),
+         out: Path = typer.Option(Path("runs/tune"), "--out", help="Folder: study.db, best.toml, "
+                                  "best.rnnkit, tune.json. Rerun with the same --out to resume."),
+         folds: int = typer.Option(2, help="Forecast: rolling backtests per trial (pruned between folds)."),
+         origins: int = typer.Option(5, help="Forecast: windows per backtest and in the holdout."),
+         seed: int = typer.Option(0, help="Sampler seed."),
+         check: bool = typer.Option(True, "--check/--no-check",
+                                    help="Score the default config and the best on the holdout.")) -> None:
+    """Search hyperparameters (cell, hidden size, layers, dropout, lr, lookback ...) with
+    Optuna; resumable; writes the best config and model.
+
+    Example: rnnkit tune examples/weather_tune.toml --trials 20 --out runs/tune-weather
+    """
+    from rnnkit.tuning import read_tune_config
+    from rnnkit.tuning import tune as run_tune
+
+    cfg, space = read_tune_config(config, set_)
+    result = run_tune(cfg, space, out, trials, folds=folds, origins=origins, seed=seed, check=check,
+                      log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"best settings ({result.n_trials} trials, objective {result.best_value:.4f}): "
+               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in result.best_settings.items()))
+    if result.check:
+        c = result.check
+        typer.echo(f"holdout {c['metric']}: default config {c['default']:.4f}, best {c['best']:.4f}, "
+                   f"baseline {c['baseline']} {c['baseline_metric']:.4f}")
+    typer.echo(f"written: {result.paths['config']}, {result.paths['model']}, {result.paths['summary']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tune")(tune)

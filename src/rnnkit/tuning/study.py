@@ -1,0 +1,215 @@
+"""``tune``: an Optuna search over a declared space, resumable, with pruning.
+
+The study lives in ``OUT/study.db`` (SQLite): run the same command again after a crash or
+Ctrl-C and it continues until ``trials`` trials have finished (completed or pruned); a
+trial that was running when the process died is marked failed and does not count.
+
+What a trial scores, so that the final check is honest:
+
+* ``forecast``: the last ``origins`` windows of each series are a *holdout* that no trial
+  sees. On the rest, a trial runs ``folds`` rolling backtests (fold 1 ends earliest) and
+  reports the running mean MASE after each; the median pruner stops a trial whose early
+  folds are worse than the median of earlier trials at the same fold. (The trainer has no
+  per-epoch hook, so pruning is per fold, not per epoch.) Objective: mean MASE, minimised.
+* ``classify-text``: fit on 80% of the train split, accuracy on the other 20% (one step,
+  so nothing to prune), maximised; the test split is the holdout.
+
+At the end: ``best.toml`` (the config with the best settings, runnable by ``rnnkit train``),
+``best.rnnkit`` (the best settings fitted on all the data, as ``rnnkit train`` would), and
+``tune.json`` with the trials and a holdout check of the default config against the best.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from rnnkit.compare.recipes import forecast_data, history_before, run_forecast, run_text, text_data
+from rnnkit.errors import ConfigError, DataError, problem
+from rnnkit.tuning.space import TRAIN_KEYS, parse_space
+from rnnkit.tuning.toml_io import dumps
+
+STUDY_NAME = "rnnkit-tune"
+VAL_SHARE = 0.2  # classify-text: share of the train split a trial is scored on
+
+
+@dataclass
+class TuneResult:
+    best_settings: dict
+    best_value: float
+    n_trials: int  # finished (complete or pruned) trials in the study
+    check: dict | None  # holdout metric of the default config and of the best
+    paths: dict
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:
+        raise ConfigError("rnnkit tune needs Optuna: pip install 'rnnkit[tune]'") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _check_counts(trials: int, folds: int, origins: int) -> None:
+    for name, value in (("trials", trials), ("folds", folds), ("origins", origins)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(problem(f"tune: {name}", expected="an integer >= 1", got=repr(value)))
+
+
+def forecast_objective(cfg, dims, folds: int, origins: int):
+    from rnnkit.tasks.forecast import Forecaster
+
+    frame, columns = forecast_data(cfg)
+    time_col, id_col = columns.get("time"), columns.get("id")
+
+    def objective(trial):
+        optuna = _optuna()
+        settings = {d.name: d.suggest(trial) for d in dims}
+        horizon = Forecaster(**{**cfg.model, **cfg.train, **settings}).config.horizon
+        window = horizon * origins
+        seen = history_before(frame, time_col, id_col, window)  # the holdout is never seen
+        scores = []
+        for fold in range(folds):  # fold 0 ends earliest
+            part = history_before(seen, time_col, id_col, window * (folds - 1 - fold))
+            est = Forecaster(**{**cfg.model, **cfg.train, **settings})
+            est.fit(history_before(part, time_col, id_col, window), **columns)
+            scores.append(float(est.evaluate(part, origins=origins, baselines=()).table.loc["rnnkit", "MASE"]))
+            trial.report(statistics.fmean(scores), fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return statistics.fmean(scores)
+
+    return objective
+
+
+def text_objective(cfg, dims, seed: int):
+    (X, y), _ = text_data(cfg)
+    order = list(range(len(X)))
+    random.Random(seed).shuffle(order)
+    cut = len(X) - max(1, int(round(len(X) * VAL_SHARE)))
+    fit_part = ([X[i] for i in order[:cut]], [y[i] for i in order[:cut]])
+    val_part = ([X[i] for i in order[cut:]], [y[i] for i in order[cut:]])
+
+    def objective(trial):
+        settings = {d.name: d.suggest(trial) for d in dims}
+        return run_text(cfg, settings, (fit_part, val_part), latency=False)[0].metric
+
+    return objective
+
+
+def open_study(out: Path, task: str, space: dict, seed: int):
+    """The study in ``out/study.db``, created or resumed; stale running trials marked failed."""
+    optuna = _optuna()
+    out.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{out.resolve() / 'study.db'}"
+    direction = "minimize" if task == "forecast" else "maximize"
+    try:
+        previous = optuna.load_study(study_name=STUDY_NAME, storage=storage).trials
+    except KeyError:
+        previous = []
+    sampler = optuna.samplers.TPESampler(seed=seed + len(previous))  # new draws after a resume
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction=direction,
+                                sampler=sampler, pruner=pruner, load_if_exists=True)
+    if study.direction.name.lower() != direction:
+        raise ConfigError(problem(f"tune: study in {out}", expected=f"a {task} study ({direction})",
+                                  got=study.direction.name.lower(), fix="use a new --out folder"))
+    key = json.dumps({"task": task, "space": space}, sort_keys=True, default=str)
+    stored = study.user_attrs.get("space")
+    if stored is not None and stored != key:
+        raise ConfigError(problem(f"tune: study in {out}", expected=f"the space it began with: {stored}",
+                                  got=key, fix="use a new --out folder for a new space"))
+    study.set_user_attr("space", key)
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+    return study
+
+
+def finished(study) -> int:
+    optuna = _optuna()
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def best_config(cfg, settings: dict) -> dict:
+    """The config's tables with the best settings in them (``[train]`` for lr, batch_size and
+    weight_decay unless the config has them under ``[model]``)."""
+    model, train = dict(cfg.model), dict(cfg.train)
+    for key, value in settings.items():
+        where = model if key in model or (key not in train and key not in TRAIN_KEYS) else train
+        where[key] = value
+    return {"task": {"name": cfg.task}, "data": dict(cfg.data), "model": model, "train": train}
+
+
+def fit_best(cfg, settings: dict):
+    """The best settings fitted on all the data, as ``rnnkit train`` fits them."""
+    merged = {**cfg.model, **cfg.train, **settings}
+    if cfg.task == "forecast":
+        from rnnkit.tasks.forecast import Forecaster
+
+        frame, columns = forecast_data(cfg)
+        return Forecaster(**merged).fit(frame, **columns)
+    from rnnkit.tasks.classify_text import TextClassifier
+
+    (X, y), _ = text_data(cfg)
+    return TextClassifier(**merged).fit(X, y)
+
+
+def holdout_check(cfg, settings: dict, origins: int) -> dict:
+    """Holdout metric of the config as written and with the best settings."""
+    run = (lambda s: run_forecast(cfg, s, origins, latency=False)[0]) if cfg.task == "forecast" \
+        else (lambda s: run_text(cfg, s, latency=False)[0])
+    default, best = run({}), run(settings)
+    name = "MASE" if cfg.task == "forecast" else "accuracy"
+    return {"metric": name, "default": default.metric, "best": best.metric,
+            "baseline": default.baseline, "baseline_metric": default.baseline_metric}
+
+
+def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 2, origins: int = 5,
+         seed: int = 0, check: bool = True, callbacks=(), log=print) -> TuneResult:
+    """Search ``space`` (a ``[tune]`` table; None: the task's default) for ``trials`` trials."""
+    _check_counts(trials, folds, origins)
+    dims = parse_space(cfg.task, space)
+    out = Path(out)
+    study = open_study(out, cfg.task, {d.name: list(d.values) for d in dims}, seed)
+    remaining = trials - finished(study)
+    objective = forecast_objective(cfg, dims, folds, origins) if cfg.task == "forecast" \
+        else text_objective(cfg, dims, seed)
+    if remaining > 0:
+        log(f"tune: {finished(study)} of {trials} trials done; running {remaining} more")
+        study.optimize(objective, n_trials=remaining, catch=(DataError,), callbacks=list(callbacks))
+    else:
+        log(f"tune: the study already has {finished(study)} finished trials (asked for {trials})")
+    complete = [t for t in study.trials if t.state.name == "COMPLETE" and t.value is not None
+                and not math.isnan(t.value)]
+    if not complete:
+        failed = [t for t in study.trials if t.state.name == "FAIL"]
+        reason = failed[-1].system_attrs.get("fail_reason", "") if failed else ""
+        raise ConfigError(problem("tune: finished trials", expected="at least one complete trial",
+                                  got=f"none of {len(study.trials)}", fix=f"check the space; last failure: {reason}"))
+    best = study.best_trial
+    settings = {**{d.name: d.values[0] for d in dims if d.kind == "fixed"}, **best.params}
+    return _write(cfg, study, best, settings, out, trials, origins, check, log)
+
+
+def _write(cfg, study, best, settings, out: Path, trials, origins, check, log) -> TuneResult:
+    metric = "mean MASE over the tuning folds" if cfg.task == "forecast" else "validation accuracy"
+    header = (f"rnnkit tune: best of {finished(study)} trials (trial {best.number}, {metric} "
+              f"{best.value:.4f})\nrnnkit train best.toml --out runs/best")
+    paths = {"config": out / "best.toml", "model": out / "best.rnnkit", "summary": out / "tune.json",
+             "study": out / "study.db"}
+    paths["config"].write_text(dumps(best_config(cfg, settings), header), encoding="utf-8")
+    log("tune: fitting the best settings on all the data")
+    fit_best(cfg, settings).save(paths["model"])
+    result = holdout_check(cfg, settings, origins) if check else None
+    trials_json = [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
+                   for t in study.trials]
+    summary = {"best_settings": settings, "best_value": best.value, "objective": metric,
+               "trials": trials_json, "holdout_check": result}
+    paths["summary"].write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return TuneResult(settings, float(best.value), finished(study), result, paths)
