@@ -136,3 +136,14 @@ def test_text_classifier_padded_batches(cell, tmp_path):
     assert "vocabulary" in pre
     with pytest.raises(ConfigError, match="attention pooling"):
         to_onnx(clf, tmp_path / "s.onnx", kind="step")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_language_model_sequence_and_step(cell, tmp_path):
+    texts = ["the cat sat on the mat", "a dog ran in the fog", "the cat and the dog"] * 6
+    lm = rnnkit.LanguageModel(cell=cell, hidden_size=16, embedding_dim=8, epochs=1, bptt=8,
+                              batch_size=4, min_freq=1, seed=0).fit(texts)
+    seq = to_onnx(lm, tmp_path / "lm.onnx")  # ids and state in, logits and state out
+    assert seq.max_abs_diff <= ATOL and list(seq.inputs)[0] == "ids"
+    step = to_onnx(lm, tmp_path / "lm-step.onnx", kind="step")  # one token per call, state carried
+    assert step.max_abs_diff <= ATOL and list(step.inputs)[0] == "ids_t"

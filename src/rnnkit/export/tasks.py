@@ -418,20 +418,79 @@ class TextAdapter(Adapter):
         raise _no_stream("TextClassifier", "attention pooling weighs every token of the whole text")
 
 
+class LanguageModelAdapter(Adapter):
+    """``LanguageModelNet(ids, h0[, c0]) -> (logits, h_n[, c_n])``; the step graph reads one
+    token id per stream and carries the state (text generation in onnxruntime)."""
+
+    task = "lm"
+    meaning = {"ids": "(N, L) int64 token ids from the vocabulary in the metadata (a record "
+               "starts after <eos> = 3)", "logits": "(N, L, V) next-token scores; softmax for "
+               "probabilities", "ids_t": "(N,) int64 one token per stream",
+               "h0": "initial h", "c0": "initial c", "h_n": "final h", "c_n": "final c"}
+
+    def __init__(self, net) -> None:
+        super().__init__(net)
+        lstm = net.rnn.mode == "LSTM"
+        self.seq_inputs = ["ids", "h0"] + (["c0"] if lstm else [])
+        self.seq_outputs = ["logits", "h_n"] + (["c_n"] if lstm else [])
+
+    def layer(self):
+        return self.net.rnn
+
+    @staticmethod
+    def run(net, ids, h0, c0=None):
+        logits, state = net(ids, h0 if c0 is None else (h0, c0))
+        return (logits, *_flat_state(state))
+
+    def example(self, batch, length, gen):
+        V = self.net.embedding.num_embeddings
+        ids = torch.randint(0, V, (batch, length), generator=gen)
+        return (ids, *[torch.randn(s, generator=gen) for s in self.layer()._state_shapes(batch)])
+
+    def seq_axes(self):
+        axes = {"ids": {0: "batch", 1: "length"}, "logits": {0: "batch", 1: "length"}}
+        axes.update({k: {1: "batch"} for k in ("h0", "c0", "h_n", "c_n")})
+        return axes
+
+    def step_module(self):
+        self.check_streamable("LanguageModel")
+        step = StepLayer(self.net.rnn)
+
+        def fn(mods, ids_t, *state):
+            y, *new = mods[0](mods[1].embedding(ids_t), *state)
+            return (mods[1]._logits(y), *new)
+
+        return _Call(nn.ModuleList([step, self.net]), fn)
+
+    def step_io(self):
+        return ["ids_t"], [], ["logits"]
+
+    def step_example(self, batch, length, gen):
+        V = self.net.embedding.num_embeddings
+        return {"ids_t": torch.randint(0, V, (batch, length), generator=gen)}, {}
+
+    def step_reference(self, streams, consts):
+        with torch.no_grad():
+            logits, _ = self.net(streams["ids_t"])
+        return {"logits": logits}
+
+
 def adapter_for(net: nn.Module) -> Adapter:
     """The adapter of a network rnnkit knows how to export."""
     from rnnkit.tasks.anomaly.networks import NextStepNet, WindowAutoencoder
     from rnnkit.tasks.classify_series.model import SequenceClassifierNet
     from rnnkit.tasks.classify_text.model import TextClassifierNet
     from rnnkit.tasks.forecast.model import ForecastNet
+    from rnnkit.tasks.lm.model import LanguageModelNet
 
     kinds = {RecurrentLayer: LayerAdapter, ForecastNet: ForecastAdapter,
              SequenceClassifierNet: ClassifierAdapter, NextStepNet: NextStepAdapter,
-             WindowAutoencoder: AutoencoderAdapter, TextClassifierNet: TextAdapter}
+             WindowAutoencoder: AutoencoderAdapter, TextClassifierNet: TextAdapter,
+             LanguageModelNet: LanguageModelAdapter}
     for cls, adapter in kinds.items():
         if isinstance(net, cls):
             return adapter(net)
     raise ConfigError(problem("export: model", expected="an rnnkit estimator (Forecaster, "
-                              "SequenceClassifier, AnomalyDetector, TextClassifier), its model_, or an rnnkit.nn "
+                              "SequenceClassifier, AnomalyDetector, TextClassifier, LanguageModel), its model_, or an rnnkit.nn "
                               "layer (RNN, LSTM, GRU)", got=type(net).__name__,
                               fix="for another nn.Module, use torch.onnx.export directly"))
