@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import TypeVar
 
-from rnnkit.errors import ConfigError, unknown_name
+from rnnkit.errors import ConfigError, problem, unknown_name
 
 T = TypeVar("T")
 
@@ -17,3 +18,15 @@ def strict_from_dict(cls: type[T], values: dict, what: str) -> T:
         if key not in names:
             raise ConfigError(unknown_name(what, key, names))
     return cls(**values)
+
+
+def number(value) -> bool:
+    """A finite int or float (bools are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_int(name: str, value, low: int, optional: bool = False, who: str = "settings") -> None:
+    """Refuse ``value`` unless it is an int ``>= low`` (the caller lets None through)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        expected = f"an integer >= {low}" + (" or None" if optional else "")
+        raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))

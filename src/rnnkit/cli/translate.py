@@ -104,7 +104,7 @@ def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnki
 
 def decoding_check(temperature, top_k, top_p, seed, beam) -> None:
     from rnnkit.tasks.seq2seq.config import check_int
-    from rnnkit.tasks.seq2seq.decoding import check_sampling
+    from rnnkit.tasks.sampling import check_sampling
 
     check_sampling(temperature, top_k, top_p, seed, "rnnkit chat")
     if beam is not None:

@@ -1,19 +1,10 @@
 """A tiny reversal task ("a b c" -> "c b a") and one model trained on it, shared by the
 seq2seq tests (trained once per session, a few seconds on CPU)."""
 
-import random
 import warnings
 
 import pytest
-
-WORDS = "a b c d e f g h i j".split()
-
-
-def reversal_pairs(n: int, seed: int) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    src = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6))) for _ in range(n)]
-    return src, [" ".join(reversed(s.split())) for s in src]
-
+from seq2seq_data import reversal_pairs
 
 @pytest.fixture(scope="session")
 def reversal_model():

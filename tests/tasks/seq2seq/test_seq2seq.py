@@ -11,7 +11,7 @@ from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.attention import BahdanauAttention, LuongAttention, padding_mask
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 
-from conftest import reversal_pairs
+from seq2seq_data import reversal_pairs
 
 
 @pytest.mark.parametrize("kind", ["bahdanau", "luong"])

@@ -7,9 +7,10 @@ of 50 steps); tests use far smaller ones. The CLI reads the same fields from TOM
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+from functools import partial
 
+from rnnkit import settings
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
 from rnnkit.settings import strict_from_dict
@@ -92,14 +93,8 @@ class LanguageModelConfig:
                                       got=repr(self.weight_decay)))
 
 
-def number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def check_int(name: str, value, low: int, optional: bool = False, who: str = WHO) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        expected = f"an integer >= {low}" + (" or None" if optional else "")
-        raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))
+number = settings.number
+check_int = partial(settings.check_int, who=WHO)  # who= in a call still overrides it
 
 
 def _check_share(name: str, value, low: float, high: float, fix: str | None = None) -> None:

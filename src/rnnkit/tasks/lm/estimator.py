@@ -54,7 +54,7 @@ from rnnkit.tasks.lm.config import LanguageModelConfig, check_int
 from rnnkit.tasks.lm.corpus import join_records
 from rnnkit.tasks.lm.datasets import read_records, split_indices
 from rnnkit.tasks.lm.model import LanguageModelNet
-from rnnkit.tasks.lm.sampling import check_sampling, make_generator, sample
+from rnnkit.tasks.sampling import check_sampling, make_generator, sample
 from rnnkit.tasks.lm.stream import LMStream
 from rnnkit.tasks.lm.training import total_nll, train_network
 from rnnkit.tasks.registry import register_task
@@ -239,7 +239,7 @@ class LanguageModel:
                  seed: int | None = None) -> str:
         """The text that follows ``prompt`` (without the prompt), sampled token by token until
         ``max_tokens`` or ``<eos>``. ``temperature=0`` is greedy; the same ``seed`` gives the
-        same text (see :mod:`rnnkit.tasks.lm.sampling`)."""
+        same text (see :mod:`rnnkit.tasks.sampling`)."""
         self._check_fitted()
         where = f"{WHO}.generate"
         check_int("max_tokens", max_tokens, low=1, who=where)

@@ -5,10 +5,11 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from rnnkit.data.text.encoder import OVERLONG
+from rnnkit import settings
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
 from rnnkit.settings import strict_from_dict
@@ -98,14 +99,8 @@ class Seq2SeqConfig:
             raise ConfigError(problem(f"{WHO}: alpha", expected="a number >= 0", got=repr(self.alpha)))
 
 
-def number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def check_int(name: str, value, low: int, optional: bool = False, who: str = WHO) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        expected = f"an integer >= {low}" + (" or None" if optional else "")
-        raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))
+number = settings.number
+check_int = partial(settings.check_int, who=WHO)  # who= in a call still overrides it
 
 
 def _check_share(name: str, value, low: float, high: float, fix: str | None = None) -> None:

@@ -36,6 +36,7 @@ from torch import Tensor
 
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID
 from rnnkit.errors import ConfigError, problem
+from rnnkit.tasks.sampling import next_token_distribution
 
 StepFn = Callable[[Tensor, object], tuple[Tensor, object, "Tensor | None"]]
 
@@ -182,41 +183,3 @@ def _settled(finished: list[Hypothesis], live: list[Hypothesis], max_len: int, a
     best = max(h.normalised for h in finished)
     bound = max(h.score for h in live) / length_penalty(max_len, alpha, kind)
     return best >= bound
-
-
-# ---- sampling distribution ------------------------------------------------------------------
-def next_token_distribution(logits: Tensor, temperature: float = 1.0, top_k: int | None = None,
-                            top_p: float | None = None) -> Tensor:
-    """The distribution ``(B, V)`` that :func:`sample` draws from (one-hot for ``T = 0``)."""
-    if temperature == 0:
-        return torch.zeros_like(logits).scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
-    p = torch.softmax(logits / temperature, dim=-1)  # (B, V)
-    if top_k is not None and top_k < p.shape[-1]:
-        kth = torch.topk(p, top_k, dim=-1).indices  # (B, k)
-        keep = torch.zeros_like(p, dtype=torch.bool).scatter_(-1, kth, True)
-        p = p.masked_fill(~keep, 0.0)
-        p = p / p.sum(-1, keepdim=True)
-    if top_p is not None and top_p < 1:
-        sorted_p, order = torch.sort(p, dim=-1, descending=True)  # (B, V)
-        before = torch.cumsum(sorted_p, dim=-1) - sorted_p  # mass ranked above each token
-        keep_sorted = before < top_p
-        keep_sorted[..., 0] = True
-        keep = torch.zeros_like(keep_sorted).scatter_(-1, order, keep_sorted)
-        p = p.masked_fill(~keep, 0.0)
-    return p / p.sum(-1, keepdim=True)
-
-
-def check_sampling(temperature, top_k, top_p, seed, who: str) -> None:
-    """Refuse bad sampling settings with a message that says what to pass."""
-    from rnnkit.tasks.seq2seq.config import check_int, number
-
-    if not number(temperature) or temperature < 0:
-        raise ConfigError(problem(f"{who}: temperature", expected="a number >= 0 (0 = greedy)",
-                                  got=repr(temperature)))
-    if top_k is not None:
-        check_int("top_k", top_k, low=1, optional=True, who=who)
-    if top_p is not None and (not number(top_p) or not 0 < top_p <= 1):
-        raise ConfigError(problem(f"{who}: top_p", expected="None or a number in (0, 1]",
-                                  got=repr(top_p), fix="e.g. top_p=0.9"))
-    if seed is not None:
-        check_int("seed", seed, low=0, optional=True, who=who)

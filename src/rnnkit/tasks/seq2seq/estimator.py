@@ -45,6 +45,7 @@ from rnnkit.tasks.classify_text.inputs import as_texts
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding
 from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
+from rnnkit.tasks.sampling import check_sampling
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
 from rnnkit.tasks.seq2seq.datasets import SEP
 from rnnkit.tasks.seq2seq.encoding import detokenize, encode, fit_encoder, tokens
@@ -339,7 +340,7 @@ class Seq2Seq:
             if value is not None and not isinstance(value, str):
                 raise DataError(problem(f"{WHO}.reply: {name}", expected="a str",
                                         got=type(value).__name__))
-        decoding.check_sampling(temperature, top_k, top_p, seed, f"{WHO}.reply")
+        check_sampling(temperature, top_k, top_p, seed, f"{WHO}.reply")
         source = f"{context} {SEP} {message}" if context and context.strip() else message
         ids = self._sources([source], "reply")
         if beam is not None:

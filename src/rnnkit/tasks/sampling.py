@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.errors import ConfigError, problem
-from rnnkit.tasks.lm.config import check_int, number
+from rnnkit.settings import check_int, number
 
 
 def check_sampling(temperature, top_k, top_p, seed, who: str = "generate") -> None:
