@@ -64,14 +64,23 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
-def read_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+def read_toml(path: str | Path) -> dict:
+    """The tables of a TOML config file, with clear errors for a missing or invalid file."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {err}") from err
+
+
+def read_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    return config_from_tables(read_toml(path), overrides)
+
+
+def config_from_tables(raw: dict, overrides: list[str] = ()) -> RunConfig:
+    """A :class:`RunConfig` from parsed tables plus ``--set`` overrides, every key checked."""
     raw = apply_overrides(raw, list(overrides))
     for table in raw:
         if table not in TABLES:

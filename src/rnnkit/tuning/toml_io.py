@@ -1,36 +1,24 @@
 """Reading a config that may carry a ``[tune]`` table, and writing one back as TOML.
 
 ``read_config`` knows only ``[task] [data] [model] [train]``, so the ``[tune]`` table is
-taken off here and the rest goes through ``read_config`` unchanged (same checks, same
-``--set`` rules).
+taken off here and the rest goes through the same checks and ``--set`` rules
+(:func:`rnnkit.config_file.config_from_tables`).
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
-import tomllib
 from pathlib import Path
 
-from rnnkit.config_file import read_config
+from rnnkit.config_file import config_from_tables, read_toml
 from rnnkit.errors import ConfigError
 
 
 def read_tune_config(path: str | Path, overrides: list[str] = ()):
     """``(RunConfig, tune table or None)`` from a config file."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {err}") from err
+    raw = read_toml(path)
     tune = raw.pop("tune", None)
-    with tempfile.TemporaryDirectory() as tmp:
-        rest = Path(tmp) / path.name
-        rest.write_text(dumps(raw), encoding="utf-8")
-        # relative data paths stay relative to the working directory, as in read_config
-        return read_config(rest, overrides), tune
+    return config_from_tables(raw, overrides), tune
 
 
 def _value(v) -> str:
