@@ -15,40 +15,25 @@ the state hoisted out of the time loop:
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from rnnkit.nn import validation
 from rnnkit.nn.functional import StepMasks, input_gates
-from rnnkit.nn.masks import draw_masks
-from rnnkit.nn.sequences import SequenceBatch, reverse_padded, valid_steps
-from rnnkit.nn.stepping import initial, recur_for, stack_finals, time_loop
+from rnnkit.nn.sequences import SequenceBatch, valid_steps
+from rnnkit.nn.stepping import initial, recur_for, stack_finals, stack_layers, time_loop
 
 
 def run(layer, batch: SequenceBatch, hx: tuple[Tensor, ...]):
     """Returns ``(output (L, N, D*P), (h_n,) or (h_n, c_n))``."""
-    x, lengths = batch.x, batch.lengths  # (L, N, H_in)
-    L, N = x.shape[0], x.shape[1]
-    masks, between = draw_masks(layer, L, N, x.device, x.dtype)
-    valid = valid_steps(lengths, L, x.device)  # (L, N, 1) or None
-    recur, finals = recur_for(layer), []
-    for k in range(layer.num_layers):
-        inputs = [x] if layer.num_directions == 1 else [x, reverse_padded(x, lengths)]
-        outputs = []
-        for d, xs in enumerate(inputs):
-            w, m = layer.weights(k, d), masks[k][d]
-            gi = input_gates(xs, w)  # (L, N, G*H): all steps in one product
+    L = batch.x.shape[0]
+    valid = valid_steps(batch.lengths, L, batch.x.device)  # (L, N, 1) or None
+    recur = recur_for(layer)
 
-            def step(t, state, gi=gi, w=w, m=m):
-                return recur(gi[t], state, w, m.at(t))
+    def one_direction(xs, state, w, m):
+        gi = input_gates(xs, w)  # (L, N, G*H): all steps in one product
+        return time_loop(lambda t, s: recur(gi[t], s, w, m.at(t)), L, state, valid)
 
-            y, final = time_loop(step, L, initial(hx, k * layer.num_directions + d), valid)
-            outputs.append(y if d == 0 else reverse_padded(y, lengths))
-            finals.append(final)
-        x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (L, N, D*P)
-        if between[k] is not None:
-            x = x * between[k]
-    return x, stack_finals(finals)
+    return stack_layers(layer, batch, hx, one_direction)
 
 
 def step(layer, x_t: Tensor, state):

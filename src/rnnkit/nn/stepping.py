@@ -68,3 +68,30 @@ def unstack_states(state, n: int) -> list:
     if isinstance(state, tuple):
         return [tuple(part[:, i: i + 1] for part in state) for i in range(n)]
     return [state[:, i: i + 1] for i in range(n)]
+
+
+def stack_layers(layer, batch, hx: tuple[Tensor, ...], one_direction: Callable):
+    """The loop every layer path shares: layers, then directions (the backward direction
+    reads and writes the sequence reversed within each length), dropout between layers.
+
+    ``one_direction(xs (L, N, H_in), state, weights, masks) -> (y (L, N, P), final)`` runs
+    one layer in one direction; masks come from :func:`rnnkit.nn.masks.draw_masks`, drawn
+    here in the fixed order every path shares. Returns ``(output (L, N, D*P), finals)``.
+    """
+    from rnnkit.nn.masks import draw_masks
+    from rnnkit.nn.sequences import reverse_padded
+
+    x, lengths = batch.x, batch.lengths  # (L, N, H_in)
+    masks, between = draw_masks(layer, x.shape[0], x.shape[1], x.device, x.dtype)
+    D, finals = layer.num_directions, []
+    for k in range(layer.num_layers):
+        inputs = [x] if D == 1 else [x, reverse_padded(x, lengths)]
+        outputs = []
+        for d, xs in enumerate(inputs):
+            y, final = one_direction(xs, initial(hx, k * D + d), layer.weights(k, d), masks[k][d])
+            outputs.append(y if d == 0 else reverse_padded(y, lengths))
+            finals.append(final)
+        x = outputs[0] if D == 1 else torch.cat(outputs, dim=-1)  # (L, N, D*P)
+        if between[k] is not None:
+            x = x * between[k]
+    return x, stack_finals(finals)

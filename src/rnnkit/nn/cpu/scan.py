@@ -16,9 +16,9 @@ from torch import Tensor
 
 from rnnkit.nn.cpu import _build
 from rnnkit.nn.functional import LN_EPS, CellWeights
-from rnnkit.nn.masks import SequenceMasks, draw_masks
-from rnnkit.nn.sequences import SequenceBatch, reverse_padded
-from rnnkit.nn.stepping import initial, stack_finals
+from rnnkit.nn.masks import SequenceMasks
+from rnnkit.nn.sequences import SequenceBatch
+from rnnkit.nn.stepping import stack_layers
 
 
 def _zone(keep) -> tuple[int, float]:
@@ -118,18 +118,5 @@ def supports(layer, batch: SequenceBatch) -> bool:
 
 def run(layer, batch: SequenceBatch, hx: tuple[Tensor, ...]):
     """Drop-in for :func:`rnnkit.nn.fast.run`: ``(output (L, N, D*H), (h_n,) or (h_n, c_n))``."""
-    x = batch.x  # (L, N, H_in)
-    masks, between = draw_masks(layer, x.shape[0], x.shape[1], x.device, x.dtype)
-    finals = []
-    for k in range(layer.num_layers):
-        inputs = [x] if layer.num_directions == 1 else [x, reverse_padded(x, None)]
-        outputs = []
-        for d, xs in enumerate(inputs):
-            state = initial(hx, k * layer.num_directions + d)
-            y, final = layer_forward(layer.mode, xs, state, layer.weights(k, d), masks[k][d])
-            outputs.append(y if d == 0 else reverse_padded(y, None))
-            finals.append(final)
-        x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (L, N, D*H)
-        if between[k] is not None:
-            x = x * between[k]
-    return x, stack_finals(finals)
+    return stack_layers(layer, batch, hx,
+                        lambda xs, state, w, m: layer_forward(layer.mode, xs, state, w, m))
