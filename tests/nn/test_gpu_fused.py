@@ -201,12 +201,12 @@ def test_fused_bptt_gradcheck_float64(mode, extras, monkeypatch):
     D, H = 2, 5
     h0 = torch.randn(2 * D, 2, H, device=DEVICE)
     hx = [h0, torch.randn(2 * D, 2, H, device=DEVICE)] if mode == "LSTM" else [h0]
-    drawn = []
+    drawn, draw = [], masks_mod.draw_masks
 
     def record(*a, **kw):
-        drawn.append(masks_mod.draw_masks(*a, **kw))
+        drawn.append(draw(*a, **kw))
         return drawn[-1]
-    monkeypatch.setattr(scan, "draw_masks", record)
+    monkeypatch.setattr(masks_mod, "draw_masks", record)  # where stack_layers draws them
     xs = [x.clone().requires_grad_()] + [h.clone().requires_grad_() for h in hx]
     params = list(layer.parameters())
     loss = _loss_parts(layer, scan.run, xs[0], tuple(xs[1:]) if mode == "LSTM" else xs[1])

@@ -125,7 +125,28 @@ def clear() -> None:
 
 
 # ---- streaming ------------------------------------------------------------------------------
-class GraphStep:
+class CarriedState:
+    """The state of a streaming stepper: ``h`` (and ``c``) buffers of two slots each,
+    ``(2, num_layers, N, H)``, the current slot ``_cur`` (a step reads it and writes the
+    other, so a captured graph never reads what it writes)."""
+
+    @property
+    def state(self):
+        """The carried state in the layer's format: ``h`` or ``(h, c)``, each ``(num_layers, N, H)``."""
+        h = self.h[self._cur]
+        return (h, self.c[self._cur]) if self.mode == "LSTM" else h
+
+    def reset(self, state=None) -> None:
+        """Set the carried state (the layer's ``hx`` format) or zero it (None)."""
+        parts = (None, None) if state is None else (state if isinstance(state, (tuple, list)) else (state,))
+        for buf, val in zip((self.h, self.c), parts):
+            if val is None:
+                buf[self._cur].zero_()
+            else:
+                buf[self._cur].copy_(val)
+
+
+class GraphStep(CarriedState):
     """Streaming inference of a unidirectional ``rnnkit.nn.LSTM``/``GRU`` on CUDA.
 
     ``stepper = GraphStep(layer, batch=1)``; ``y = stepper(x_t)`` with ``x_t`` ``(N, H_in)``
@@ -198,17 +219,3 @@ class GraphStep:
         self._cur = 1 - self._cur
         return self.h[self._cur, -1]
 
-    @property
-    def state(self):
-        """The carried state in the layer's format: ``h`` or ``(h, c)``, each ``(num_layers, N, H)``."""
-        h = self.h[self._cur]
-        return (h, self.c[self._cur]) if self.mode == "LSTM" else h
-
-    def reset(self, state=None) -> None:
-        """Set the carried state (the layer's ``hx`` format) or zero it (None)."""
-        parts = (None, None) if state is None else (state if isinstance(state, (tuple, list)) else (state,))
-        for buf, val in zip((self.h, self.c), parts):
-            if val is None:
-                buf[self._cur].zero_()
-            else:
-                buf[self._cur].copy_(val)

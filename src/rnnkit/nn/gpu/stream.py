@@ -20,6 +20,7 @@ import torch
 import triton
 import triton.language as tl
 
+from rnnkit.nn.gpu.graphs import CarriedState
 from rnnkit.nn.gpu.kernels import EPS, _sigmoid, _tanh
 
 
@@ -147,7 +148,7 @@ def block_sizes(H: int) -> tuple[int, int, int]:
     return block, block_k, warps
 
 
-class FusedStep:
+class FusedStep(CarriedState):
     """Streaming inference of a unidirectional ``rnnkit.nn.LSTM``/``GRU`` (no projection) on
     CUDA, one fused kernel per layer and step.
 
@@ -225,17 +226,3 @@ class FusedStep:
         self._cur = 1 - self._cur
         return self.h[self._cur, -1]
 
-    @property
-    def state(self):
-        """The carried state in the layer's format: ``h`` or ``(h, c)``, each ``(num_layers, N, H)``."""
-        h = self.h[self._cur]
-        return (h, self.c[self._cur]) if self.mode == "LSTM" else h
-
-    def reset(self, state=None) -> None:
-        """Set the carried state (the layer's ``hx`` format) or zero it (None)."""
-        parts = (None, None) if state is None else (state if isinstance(state, (tuple, list)) else (state,))
-        for buf, val in zip((self.h, self.c), parts):
-            if val is None:
-                buf[self._cur].zero_()
-            else:
-                buf[self._cur].copy_(val)
