@@ -169,12 +169,12 @@ def _parity_case(mode, extras, training, L=12, N=4, H_in=6, H=32, layers=2, bidi
         return ([[type(m)(*(mv(v) for v in m)) for m in dirs] for dirs in per_layer],
                 [mv(b) for b in between])
 
-    scan.draw_masks, reference.draw_masks = record, replay
+    masks_mod.draw_masks, reference.draw_masks = record, replay  # stack_layers draws via masks_mod
     try:
         got = _grads(gpu, scan.run, x.to(DEV), hx_gpu)
         want = _grads(cpu, reference.run, x, hx)
     finally:
-        scan.draw_masks = reference.draw_masks = real_draw
+        masks_mod.draw_masks = reference.draw_masks = real_draw
     err = 0.0
     for g, w in zip(got, want):
         err = max(err, (g.cpu() - w).abs().max().item() / (1.0 + w.abs().max().item()))
