@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import fields
 from typing import TypeVar
@@ -30,3 +31,19 @@ def check_int(name: str, value, low: int, optional: bool = False, who: str = "se
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         expected = f"an integer >= {low}" + (" or None" if optional else "")
         raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))
+
+
+class ConfigParams:
+    """scikit-learn's ``get_params`` / ``set_params`` / ``clone`` for an estimator whose
+    settings live in ``self.config``, a dataclass with ``from_dict`` that checks them."""
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+
+    def set_params(self, **params):
+        self.config = type(self.config).from_dict({**self.get_params(), **params})
+        return self
+
+    def clone(self):
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.get_params()))

@@ -18,9 +18,8 @@ unfitted classifier raises :class:`~rnnkit.errors.NotFittedError`.
 
 from __future__ import annotations
 
-import copy
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
 from rnnkit.tasks.classify_series.inputs import as_labels, as_series_list, class_array, encode_labels
 from rnnkit.tasks.classify_series.model import SequenceClassifierNet
 from rnnkit.tasks.classify_series.training import predict_logits, train_network
+from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -57,25 +57,13 @@ class ClassificationReport:
 
 
 @register_task("classify-series")
-class SequenceClassifier:
+class SequenceClassifier(ConfigParams):
     """Recurrent classifier of whole multichannel series of variable length (see
     :class:`SequenceClassifierConfig` for every setting)."""
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 64, **settings) -> None:
         self.config = SequenceClassifierConfig.from_dict(dict(cell=cell, hidden_size=hidden_size,
                                                               **settings))
-
-    # ---- scikit-learn parameters --------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
-
-    def set_params(self, **params) -> "SequenceClassifier":
-        self.config = SequenceClassifierConfig.from_dict({**self.get_params(), **params})
-        return self
-
-    def clone(self) -> "SequenceClassifier":
-        """An unfitted copy with the same settings."""
-        return type(self)(**copy.deepcopy(self.get_params()))
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, X, y, *, out_dir: str | Path | None = None, resume: bool = False) -> "SequenceClassifier":

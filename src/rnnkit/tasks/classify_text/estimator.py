@@ -28,8 +28,6 @@ model itself is never stored: the file format holds no pickles).
 
 from __future__ import annotations
 
-import copy
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +49,7 @@ from rnnkit.tasks.classify_text.model import TextClassifierNet
 from rnnkit.tasks.classify_text.training import (attention_weights, make_loss, predict_logits,
                                                  train_network)
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
+from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -59,24 +58,12 @@ WHO = "TextClassifier"
 
 
 @register_task("classify-text")
-class TextClassifier:
+class TextClassifier(ConfigParams):
     """Recurrent text classifier with attention pooling (see :class:`TextClassifierConfig`
     for every setting and :mod:`rnnkit.tasks.classify_text.model` for the network)."""
 
     def __init__(self, tokenizer: str = "word", cell: str = "lstm", **settings) -> None:
         self.config = TextClassifierConfig.from_dict(dict(tokenizer=tokenizer, cell=cell, **settings))
-
-    # ---- scikit-learn parameters --------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
-
-    def set_params(self, **params) -> "TextClassifier":
-        self.config = TextClassifierConfig.from_dict({**self.get_params(), **params})
-        return self
-
-    def clone(self) -> "TextClassifier":
-        """An unfitted copy with the same settings."""
-        return type(self)(**copy.deepcopy(self.get_params()))
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, texts, labels, *, out_dir: str | Path | None = None, resume: bool = False

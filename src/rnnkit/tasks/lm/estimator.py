@@ -34,10 +34,9 @@ one call). ``<pad>``, ``<bos>`` and ``<unk>`` are never generated; ``<eos>`` end
 
 from __future__ import annotations
 
-import copy
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +56,7 @@ from rnnkit.tasks.lm.model import LanguageModelNet
 from rnnkit.tasks.sampling import check_sampling, make_generator, sample
 from rnnkit.tasks.lm.stream import LMStream
 from rnnkit.tasks.lm.training import total_nll, train_network
+from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -77,24 +77,12 @@ class LanguageModelReport:
 
 
 @register_task("lm")
-class LanguageModel:
+class LanguageModel(ConfigParams):
     """Recurrent language model (see :class:`LanguageModelConfig` for every setting and
     :mod:`rnnkit.tasks.lm.model` for the network)."""
 
     def __init__(self, tokenizer: str = "char", cell: str = "lstm", **settings) -> None:
         self.config = LanguageModelConfig.from_dict(dict(tokenizer=tokenizer, cell=cell, **settings))
-
-    # ---- scikit-learn parameters --------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
-
-    def set_params(self, **params) -> "LanguageModel":
-        self.config = LanguageModelConfig.from_dict({**self.get_params(), **params})
-        return self
-
-    def clone(self) -> "LanguageModel":
-        """An unfitted copy with the same settings."""
-        return type(self)(**copy.deepcopy(self.get_params()))
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, texts, *, separator: str = "\n\n", encoding: str = "utf-8",

@@ -25,9 +25,8 @@ a training target over ``max_target_length`` tokens is cut with a warning.
 
 from __future__ import annotations
 
-import copy
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.data.text.vocab import BOS_ID, EOS, EOS_ID, PAD_ID, UNK, UNK_ID
 from rnnkit.errors import ConfigError, DataError, NotFittedError, problem
 from rnnkit.tasks.classify_text.inputs import as_texts
+from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding
 from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
@@ -71,7 +71,7 @@ class TranslationReport:
 
 
 @register_task("seq2seq")
-class Seq2Seq:
+class Seq2Seq(ConfigParams):
     """Attentional encoder-decoder (see :class:`Seq2SeqConfig` for every setting and
     :mod:`rnnkit.tasks.seq2seq.model` for the network)."""
 
@@ -79,17 +79,6 @@ class Seq2Seq:
                  **settings) -> None:
         self.config = Seq2SeqConfig.from_dict(dict(tokenizer=tokenizer, cell=cell,
                                                    attention=attention, **settings))
-
-    # ---- scikit-learn parameters --------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
-
-    def set_params(self, **params) -> "Seq2Seq":
-        self.config = Seq2SeqConfig.from_dict({**self.get_params(), **params})
-        return self
-
-    def clone(self) -> "Seq2Seq":
-        return type(self)(**copy.deepcopy(self.get_params()))
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, sources, targets, *, dictionary: bool = True, out_dir=None,
