@@ -132,3 +132,14 @@ def test_a_study_resumed_with_another_space_is_refused(config, tmp_path):
 def test_read_config_alone_still_rejects_the_tune_table(config):
     with pytest.raises(ConfigError, match="unknown config table 'tune'"):
         read_config(config)
+
+
+def test_trial_zero_is_the_config_as_written(config, tmp_path):
+    out = tmp_path / "t"
+    run(config, out, 2, check=False)
+    study = optuna.load_study(study_name="rnnkit-tune", storage=f"sqlite:///{out / 'study.db'}")
+    first = study.trials[0].params
+    # written: hidden_size 8, lookback 14, lr 3e-3 (the Forecaster's default) — all in the space;
+    # cell "lstm" (the default) is not among ["rnn", "gru"], so trial 0 samples it
+    assert first["hidden_size"] == 8 and first["lookback"] == 14 and first["lr"] == pytest.approx(3e-3)
+    assert first["cell"] in ("rnn", "gru")

@@ -16,6 +16,7 @@ from rnnkit.cli import compare as compare_cmd
 from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import export as export_cmd
 from rnnkit.cli import generate as generate_cmd
+from rnnkit.cli import inspect as inspect_cmd
 from rnnkit.cli import translate as translate_cmd
 from rnnkit.cli import tune as tune_cmd
 from rnnkit.cli import models as models_cmd
@@ -56,6 +57,7 @@ generate_cmd.register(app)
 translate_cmd.register(app)
 compare_cmd.register(app)
 tune_cmd.register(app)
+inspect_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

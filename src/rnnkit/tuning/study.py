@@ -8,11 +8,15 @@ What a trial scores, so that the final check is honest:
 
 * ``forecast``: the last ``origins`` windows of each series are a *holdout* that no trial
   sees. On the rest, a trial runs ``folds`` rolling backtests (fold 1 ends earliest) and
-  reports the running mean MASE after each; the median pruner stops a trial whose early
-  folds are worse than the median of earlier trials at the same fold. (The trainer has no
+  reports the running mean MASE after each; from the second fold on (and never after the
+  last), the median pruner stops a trial whose running mean is worse than the median of
+  earlier trials at the same fold. (The trainer has no
   per-epoch hook, so pruning is per fold, not per epoch.) Objective: mean MASE, minimised.
 * ``classify-text``: fit on 80% of the train split, accuracy on the other 20% (one step,
   so nothing to prune), maximised; the test split is the holdout.
+
+Trial 0 of a new study is the config as written (its values inside the space), so the
+search starts from what it has to beat.
 
 At the end: ``best.toml`` (the config with the best settings, runnable by ``rnnkit train``),
 ``best.rnnkit`` (the best settings fitted on all the data, as ``rnnkit train`` would), and
@@ -25,7 +29,7 @@ import json
 import math
 import random
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rnnkit.compare.recipes import forecast_data, history_before, run_forecast, run_text, text_data
@@ -80,7 +84,7 @@ def forecast_objective(cfg, dims, folds: int, origins: int):
             est.fit(history_before(part, time_col, id_col, window), **columns)
             scores.append(float(est.evaluate(part, origins=origins, baselines=()).table.loc["rnnkit", "MASE"]))
             trial.report(statistics.fmean(scores), fold)
-            if trial.should_prune():
+            if fold < folds - 1 and trial.should_prune():  # a trial that ran every fold completes
                 raise optuna.TrialPruned()
         return statistics.fmean(scores)
 
@@ -113,7 +117,9 @@ def open_study(out: Path, task: str, space: dict, seed: int):
     except KeyError:
         previous = []
     sampler = optuna.samplers.TPESampler(seed=seed + len(previous))  # new draws after a resume
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    # one fold's score is noisy: prune only from the second fold on, against the median of
+    # at least three earlier trials
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction=direction,
                                 sampler=sampler, pruner=pruner, load_if_exists=True)
     if study.direction.name.lower() != direction:
@@ -128,6 +134,29 @@ def open_study(out: Path, task: str, space: dict, seed: int):
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
     return study
+
+
+def written_settings(cfg, dims) -> dict:
+    """The config as written, as values of the searched dimensions (those inside their range).
+
+    ``tune`` enqueues them as trial 0, so the search starts from the config it must beat and
+    its best trial is never worse than the config as written on the tuning objective.
+    """
+    merged = {**cfg.model, **cfg.train}
+    if cfg.task == "forecast":
+        from rnnkit.tasks.forecast import Forecaster as Estimator
+    else:
+        from rnnkit.tasks.classify_text import TextClassifier as Estimator
+    config = Estimator(**merged).config
+    params = {f.name: getattr(config, f.name) for f in fields(config)}
+    chosen = {}
+    for d in dims:
+        value = params.get(d.name)
+        if d.kind == "categorical" and value in d.values:
+            chosen[d.name] = value
+        elif d.kind in ("int", "float") and value is not None and d.values[0] <= value <= d.values[1]:
+            chosen[d.name] = value
+    return chosen
 
 
 def finished(study) -> int:
@@ -178,6 +207,8 @@ def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 
     out = Path(out)
     study = open_study(out, cfg.task, {d.name: list(d.values) for d in dims}, seed)
     remaining = trials - finished(study)
+    if not study.trials:  # a new study: trial 0 is the config as written
+        study.enqueue_trial(written_settings(cfg, dims))
     objective = forecast_objective(cfg, dims, folds, origins) if cfg.task == "forecast" \
         else text_objective(cfg, dims, seed)
     if remaining > 0:
