@@ -57,6 +57,9 @@ def test_writes_a_runnable_best_config_and_a_loadable_model(config, tmp_path):
     assert model.config.cell == result.best_settings["cell"]
     assert model.config.lookback == result.best_settings["lookback"]
     assert set(result.check) >= {"default", "best", "baseline_metric"}
+    c = result.check
+    assert c["seeds"] == 3 and len(c["default_per_seed"]) == 3 and len(set(c["default_per_seed"])) > 1
+    assert c["default"] == pytest.approx(np.mean(c["default_per_seed"]))
 
 
 def test_an_interrupted_study_resumes_to_the_requested_total(config, tmp_path):
@@ -92,6 +95,7 @@ def test_a_trial_killed_mid_run_is_marked_failed_and_not_counted(config, tmp_pat
 @pytest.mark.parametrize("kw, message", [
     (dict(trials=0), "tune: trials: expected an integer >= 1, got 0"),
     (dict(trials=2, folds=0), "tune: folds: expected an integer >= 1, got 0"),
+    (dict(trials=2, check_seeds=0), "tune: check_seeds: expected an integer >= 1, got 0"),
 ])
 def test_bad_counts_are_clear_errors(config, tmp_path, kw, message):
     cfg, space = read_tune_config(config)

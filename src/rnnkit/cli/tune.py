@@ -16,7 +16,9 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
          origins: int = typer.Option(5, help="Forecast: windows per backtest and in the holdout."),
          seed: int = typer.Option(0, help="Sampler seed."),
          check: bool = typer.Option(True, "--check/--no-check",
-                                    help="Score the default config and the best on the holdout.")) -> None:
+                                    help="Score the default config and the best on the holdout."),
+         check_seeds: int = typer.Option(3, "--check-seeds", help="Fits per config in the holdout "
+                                         "check (seeds seed, seed+1, ...); the means are compared.")) -> None:
     """Search hyperparameters (cell, hidden size, layers, dropout, lr, lookback ...) with
     Optuna; resumable; writes the best config and model.
 
@@ -27,13 +29,16 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
 
     cfg, space = read_tune_config(config, set_)
     result = run_tune(cfg, space, out, trials, folds=folds, origins=origins, seed=seed, check=check,
+                      check_seeds=check_seeds,
                       log=lambda m: typer.echo(m, err=True))
     typer.echo(f"best settings ({result.n_trials} trials, objective {result.best_value:.4f}): "
                + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in result.best_settings.items()))
     if result.check:
         c = result.check
-        typer.echo(f"holdout {c['metric']}: default config {c['default']:.4f}, best {c['best']:.4f}, "
+        spread = lambda v: f"{min(v):.4f}-{max(v):.4f}"  # noqa: E731
+        typer.echo(f"holdout {c['metric']}, mean of {c['seeds']} seeds: default config {c['default']:.4f} "
+                   f"({spread(c['default_per_seed'])}), best {c['best']:.4f} ({spread(c['best_per_seed'])}), "
                    f"baseline {c['baseline']} {c['baseline_metric']:.4f}")
     typer.echo(f"written: {result.paths['config']}, {result.paths['model']}, {result.paths['summary']}")
 

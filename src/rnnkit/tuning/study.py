@@ -59,8 +59,8 @@ def _optuna():
     return optuna
 
 
-def _check_counts(trials: int, folds: int, origins: int) -> None:
-    for name, value in (("trials", trials), ("folds", folds), ("origins", origins)):
+def _check_counts(**counts: int) -> None:
+    for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(problem(f"tune: {name}", expected="an integer >= 1", got=repr(value)))
 
@@ -189,20 +189,29 @@ def fit_best(cfg, settings: dict):
     return TextClassifier(**merged).fit(X, y)
 
 
-def holdout_check(cfg, settings: dict, origins: int) -> dict:
-    """Holdout metric of the config as written and with the best settings."""
+def holdout_check(cfg, settings: dict, origins: int, seeds: int = 3) -> dict:
+    """Holdout metric of the config as written and with the best settings, each fitted with
+    ``seeds`` seeds (the config's seed, +1, ...): one seed's score moves by more than most
+    differences between settings, so the comparison is of the means (per-seed lists kept)."""
     run = (lambda s: run_forecast(cfg, s, origins, latency=False)[0]) if cfg.task == "forecast" \
         else (lambda s: run_text(cfg, s, latency=False)[0])
-    default, best = run({}), run(settings)
+    first = int({**cfg.model, **cfg.train}.get("seed", 0))
+    default = [run({"seed": first + i}) for i in range(seeds)]
+    best = [run({**settings, "seed": first + i}) for i in range(seeds)]
     name = "MASE" if cfg.task == "forecast" else "accuracy"
-    return {"metric": name, "default": default.metric, "best": best.metric,
-            "baseline": default.baseline, "baseline_metric": default.baseline_metric}
+    per = {"default": [r.metric for r in default], "best": [r.metric for r in best]}
+    return {"metric": name, "seeds": seeds, "default": statistics.fmean(per["default"]),
+            "best": statistics.fmean(per["best"]), "default_per_seed": per["default"],
+            "best_per_seed": per["best"], "baseline": default[0].baseline,
+            "baseline_metric": default[0].baseline_metric}
 
 
 def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 2, origins: int = 5,
-         seed: int = 0, check: bool = True, callbacks=(), log=print) -> TuneResult:
-    """Search ``space`` (a ``[tune]`` table; None: the task's default) for ``trials`` trials."""
-    _check_counts(trials, folds, origins)
+         seed: int = 0, check: bool = True, check_seeds: int = 3, callbacks=(), log=print) -> TuneResult:
+    """Search ``space`` (a ``[tune]`` table; None: the task's default) for ``trials`` trials;
+    with ``check``, score the config as written and the best on the holdout, ``check_seeds``
+    fits each."""
+    _check_counts(trials=trials, folds=folds, origins=origins, check_seeds=check_seeds)
     dims = parse_space(cfg.task, space)
     out = Path(out)
     study = open_study(out, cfg.task, {d.name: list(d.values) for d in dims}, seed)
@@ -225,10 +234,10 @@ def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 
                                   got=f"none of {len(study.trials)}", fix=f"check the space; last failure: {reason}"))
     best = study.best_trial
     settings = {**{d.name: d.values[0] for d in dims if d.kind == "fixed"}, **best.params}
-    return _write(cfg, study, best, settings, out, trials, origins, check, log)
+    return _write(cfg, study, best, settings, out, origins, check_seeds if check else 0, log)
 
 
-def _write(cfg, study, best, settings, out: Path, trials, origins, check, log) -> TuneResult:
+def _write(cfg, study, best, settings, out: Path, origins, check_seeds: int, log) -> TuneResult:
     metric = "mean MASE over the tuning folds" if cfg.task == "forecast" else "validation accuracy"
     header = (f"rnnkit tune: best of {finished(study)} trials (trial {best.number}, {metric} "
               f"{best.value:.4f})\nrnnkit train best.toml --out runs/best")
@@ -237,7 +246,9 @@ def _write(cfg, study, best, settings, out: Path, trials, origins, check, log) -
     paths["config"].write_text(dumps(best_config(cfg, settings), header), encoding="utf-8")
     log("tune: fitting the best settings on all the data")
     fit_best(cfg, settings).save(paths["model"])
-    result = holdout_check(cfg, settings, origins) if check else None
+    if check_seeds:
+        log(f"tune: holdout check, the config as written and the best, {check_seeds} seeds each")
+    result = holdout_check(cfg, settings, origins, check_seeds) if check_seeds else None
     trials_json = [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
                    for t in study.trials]
     summary = {"best_settings": settings, "best_value": best.value, "objective": metric,
