@@ -147,3 +147,12 @@ def test_trial_zero_is_the_config_as_written(config, tmp_path):
     # cell "lstm" (the default) is not among ["rnn", "gru"], so trial 0 samples it
     assert first["hidden_size"] == 8 and first["lookback"] == 14 and first["lr"] == pytest.approx(3e-3)
     assert first["cell"] in ("rnn", "gru")
+
+
+def test_trial_seeds_average_fits_and_a_new_scoring_needs_a_new_folder(config, tmp_path):
+    out = tmp_path / "t"
+    one = run(config, out, 1, check=False)
+    with pytest.raises(ConfigError, match="new space or scoring"):
+        run(config, out, 2, check=False, trial_seeds=2)
+    two = run(config, tmp_path / "t2", 1, check=False, trial_seeds=2)  # trial 0 = the same settings
+    assert two.best_settings == one.best_settings and two.best_value != one.best_value

@@ -18,7 +18,9 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
          check: bool = typer.Option(True, "--check/--no-check",
                                     help="Score the default config and the best on the holdout."),
          check_seeds: int = typer.Option(3, "--check-seeds", help="Fits per config in the holdout "
-                                         "check (seeds seed, seed+1, ...); the means are compared.")) -> None:
+                                         "check (seeds seed, seed+1, ...); the means are compared."),
+         trial_seeds: int = typer.Option(1, "--trial-seeds", help="Fits per trial (and fold), averaged: "
+                                         "less seed noise in the ranking, at that many times the cost.")) -> None:
     """Search hyperparameters (cell, hidden size, layers, dropout, lr, lookback ...) with
     Optuna; resumable; writes the best config and model.
 
@@ -29,7 +31,7 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
 
     cfg, space = read_tune_config(config, set_)
     result = run_tune(cfg, space, out, trials, folds=folds, origins=origins, seed=seed, check=check,
-                      check_seeds=check_seeds,
+                      check_seeds=check_seeds, trial_seeds=trial_seeds,
                       log=lambda m: typer.echo(m, err=True))
     typer.echo(f"best settings ({result.n_trials} trials, objective {result.best_value:.4f}): "
                + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"

@@ -65,7 +65,13 @@ def _check_counts(**counts: int) -> None:
             raise ConfigError(problem(f"tune: {name}", expected="an integer >= 1", got=repr(value)))
 
 
-def forecast_objective(cfg, dims, folds: int, origins: int):
+def _seeds(cfg, n: int) -> list[int]:
+    """The config's seed and the ``n - 1`` after it."""
+    first = int({**cfg.model, **cfg.train}.get("seed", 0))
+    return [first + i for i in range(n)]
+
+
+def forecast_objective(cfg, dims, folds: int, origins: int, trial_seeds: int = 1):
     from rnnkit.tasks.forecast import Forecaster
 
     frame, columns = forecast_data(cfg)
@@ -80,9 +86,12 @@ def forecast_objective(cfg, dims, folds: int, origins: int):
         scores = []
         for fold in range(folds):  # fold 0 ends earliest
             part = history_before(seen, time_col, id_col, window * (folds - 1 - fold))
-            est = Forecaster(**{**cfg.model, **cfg.train, **settings})
-            est.fit(history_before(part, time_col, id_col, window), **columns)
-            scores.append(float(est.evaluate(part, origins=origins, baselines=()).table.loc["rnnkit", "MASE"]))
+            fold_scores = []
+            for seed in _seeds(cfg, trial_seeds):  # one fit per seed, averaged
+                est = Forecaster(**{**cfg.model, **cfg.train, **settings, "seed": seed})
+                est.fit(history_before(part, time_col, id_col, window), **columns)
+                fold_scores.append(float(est.evaluate(part, origins=origins, baselines=()).table.loc["rnnkit", "MASE"]))
+            scores.append(statistics.fmean(fold_scores))
             trial.report(statistics.fmean(scores), fold)
             if fold < folds - 1 and trial.should_prune():  # a trial that ran every fold completes
                 raise optuna.TrialPruned()
@@ -91,7 +100,7 @@ def forecast_objective(cfg, dims, folds: int, origins: int):
     return objective
 
 
-def text_objective(cfg, dims, seed: int):
+def text_objective(cfg, dims, seed: int, trial_seeds: int = 1):
     (X, y), _ = text_data(cfg)
     order = list(range(len(X)))
     random.Random(seed).shuffle(order)
@@ -101,12 +110,13 @@ def text_objective(cfg, dims, seed: int):
 
     def objective(trial):
         settings = {d.name: d.suggest(trial) for d in dims}
-        return run_text(cfg, settings, (fit_part, val_part), latency=False)[0].metric
+        return statistics.fmean(run_text(cfg, {**settings, "seed": s}, (fit_part, val_part), latency=False)[0].metric
+                                for s in _seeds(cfg, trial_seeds))
 
     return objective
 
 
-def open_study(out: Path, task: str, space: dict, seed: int):
+def open_study(out: Path, task: str, space: dict, seed: int, scoring: dict | None = None):
     """The study in ``out/study.db``, created or resumed; stale running trials marked failed."""
     optuna = _optuna()
     out.mkdir(parents=True, exist_ok=True)
@@ -125,11 +135,12 @@ def open_study(out: Path, task: str, space: dict, seed: int):
     if study.direction.name.lower() != direction:
         raise ConfigError(problem(f"tune: study in {out}", expected=f"a {task} study ({direction})",
                                   got=study.direction.name.lower(), fix="use a new --out folder"))
-    key = json.dumps({"task": task, "space": space}, sort_keys=True, default=str)
+    key = json.dumps({"task": task, "space": space, **({"scoring": scoring} if scoring else {})},
+                     sort_keys=True, default=str)
     stored = study.user_attrs.get("space")
     if stored is not None and stored != key:
         raise ConfigError(problem(f"tune: study in {out}", expected=f"the space it began with: {stored}",
-                                  got=key, fix="use a new --out folder for a new space"))
+                                  got=key, fix="use a new --out folder for a new space or scoring"))
     study.set_user_attr("space", key)
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
@@ -195,9 +206,8 @@ def holdout_check(cfg, settings: dict, origins: int, seeds: int = 3) -> dict:
     differences between settings, so the comparison is of the means (per-seed lists kept)."""
     run = (lambda s: run_forecast(cfg, s, origins, latency=False)[0]) if cfg.task == "forecast" \
         else (lambda s: run_text(cfg, s, latency=False)[0])
-    first = int({**cfg.model, **cfg.train}.get("seed", 0))
-    default = [run({"seed": first + i}) for i in range(seeds)]
-    best = [run({**settings, "seed": first + i}) for i in range(seeds)]
+    default = [run({"seed": s}) for s in _seeds(cfg, seeds)]
+    best = [run({**settings, "seed": s}) for s in _seeds(cfg, seeds)]
     name = "MASE" if cfg.task == "forecast" else "accuracy"
     per = {"default": [r.metric for r in default], "best": [r.metric for r in best]}
     return {"metric": name, "seeds": seeds, "default": statistics.fmean(per["default"]),
@@ -207,19 +217,23 @@ def holdout_check(cfg, settings: dict, origins: int, seeds: int = 3) -> dict:
 
 
 def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 2, origins: int = 5,
-         seed: int = 0, check: bool = True, check_seeds: int = 3, callbacks=(), log=print) -> TuneResult:
+         seed: int = 0, check: bool = True, check_seeds: int = 3, trial_seeds: int = 1, callbacks=(),
+         log=print) -> TuneResult:
     """Search ``space`` (a ``[tune]`` table; None: the task's default) for ``trials`` trials;
     with ``check``, score the config as written and the best on the holdout, ``check_seeds``
-    fits each."""
-    _check_counts(trials=trials, folds=folds, origins=origins, check_seeds=check_seeds)
+    fits each. ``trial_seeds`` > 1 averages each trial's score over that many fits."""
+    _check_counts(trials=trials, folds=folds, origins=origins, check_seeds=check_seeds,
+                  trial_seeds=trial_seeds)
     dims = parse_space(cfg.task, space)
     out = Path(out)
-    study = open_study(out, cfg.task, {d.name: list(d.values) for d in dims}, seed)
+    scoring = {"folds": folds, "origins": origins, "trial_seeds": trial_seeds} if cfg.task == "forecast" \
+        else {"trial_seeds": trial_seeds}
+    study = open_study(out, cfg.task, {d.name: list(d.values) for d in dims}, seed, scoring)
     remaining = trials - finished(study)
     if not study.trials:  # a new study: trial 0 is the config as written
         study.enqueue_trial(written_settings(cfg, dims))
-    objective = forecast_objective(cfg, dims, folds, origins) if cfg.task == "forecast" \
-        else text_objective(cfg, dims, seed)
+    objective = forecast_objective(cfg, dims, folds, origins, trial_seeds) if cfg.task == "forecast" \
+        else text_objective(cfg, dims, seed, trial_seeds)
     if remaining > 0:
         log(f"tune: {finished(study)} of {trials} trials done; running {remaining} more")
         study.optimize(objective, n_trials=remaining, catch=(DataError,), callbacks=list(callbacks))
