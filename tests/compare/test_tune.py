@@ -44,7 +44,7 @@ def config(tmp_path):
 
 def run(config, out, trials, **kw):
     cfg, space = read_tune_config(config)
-    return tune(cfg, space, out, trials, origins=2, log=lambda m: None, **kw)
+    return tune(cfg, space, out, trials, origins=2, log=lambda m: None, **{"trial_seeds": 1, **kw})
 
 
 def test_writes_a_runnable_best_config_and_a_loadable_model(config, tmp_path):

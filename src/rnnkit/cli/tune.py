@@ -19,7 +19,7 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
                                     help="Score the default config and the best on the holdout."),
          check_seeds: int = typer.Option(3, "--check-seeds", help="Fits per config in the holdout "
                                          "check (seeds seed, seed+1, ...); the means are compared."),
-         trial_seeds: int = typer.Option(1, "--trial-seeds", help="Fits per trial (and fold), averaged: "
+         trial_seeds: int = typer.Option(2, "--trial-seeds", help="Fits per trial (and fold), averaged: "
                                          "less seed noise in the ranking, at that many times the cost.")) -> None:
     """Search hyperparameters (cell, hidden size, layers, dropout, lr, lookback ...) with
     Optuna; resumable; writes the best config and model.

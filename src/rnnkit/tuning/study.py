@@ -217,7 +217,7 @@ def holdout_check(cfg, settings: dict, origins: int, seeds: int = 3) -> dict:
 
 
 def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 2, origins: int = 5,
-         seed: int = 0, check: bool = True, check_seeds: int = 3, trial_seeds: int = 1, callbacks=(),
+         seed: int = 0, check: bool = True, check_seeds: int = 3, trial_seeds: int = 2, callbacks=(),
          log=print) -> TuneResult:
     """Search ``space`` (a ``[tune]`` table; None: the task's default) for ``trials`` trials;
     with ``check``, score the config as written and the best on the holdout, ``check_seeds``
