@@ -8,6 +8,7 @@ deployed model.
 from rnnkit._version import __version__
 from rnnkit import nn
 from rnnkit.tasks.anomaly import AnomalyDetector
+from rnnkit.tasks.asr import SpeechRecognizer
 from rnnkit.tasks.classify_series import SequenceClassifier
 from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.forecast import Forecaster
@@ -16,4 +17,4 @@ from rnnkit.tasks.registry import load
 from rnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector",
-           "TextClassifier", "LanguageModel", "Seq2Seq"]
+           "TextClassifier", "LanguageModel", "Seq2Seq", "SpeechRecognizer"]

@@ -17,6 +17,7 @@ from rnnkit.cli import datasets as datasets_cmd
 from rnnkit.cli import export as export_cmd
 from rnnkit.cli import generate as generate_cmd
 from rnnkit.cli import inspect as inspect_cmd
+from rnnkit.cli import transcribe as transcribe_cmd
 from rnnkit.cli import translate as translate_cmd
 from rnnkit.cli import tune as tune_cmd
 from rnnkit.cli import models as models_cmd
@@ -55,6 +56,7 @@ serve_cmd.register(app)
 export_cmd.register(app)
 generate_cmd.register(app)
 translate_cmd.register(app)
+transcribe_cmd.register(app)
 compare_cmd.register(app)
 tune_cmd.register(app)
 inspect_cmd.register(app)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli import asr as asr_cmd
 from rnnkit.cli import classify as classify_cmd
 from rnnkit.cli import classify_text as classify_text_cmd
 from rnnkit.cli import lm as lm_cmd
@@ -15,7 +16,7 @@ from rnnkit.cli.tables import print_table
 from rnnkit.config_file import read_config
 from rnnkit.errors import ConfigError, unknown_name
 
-TASKS = ("forecast", "classify-series", "classify-text", "lm")
+TASKS = ("forecast", "classify-series", "classify-text", "lm", "asr")
 
 
 def train(config: Path = typer.Argument(..., help="TOML config with [task] [data] [model] [train]."),
@@ -40,6 +41,8 @@ def train(config: Path = typer.Argument(..., help="TOML config with [task] [data
         return classify_text_cmd.train(cfg, out, resume)
     if cfg.task == "lm":
         return lm_cmd.train(cfg, out, resume)
+    if cfg.task == "asr":
+        return asr_cmd.train(cfg, out, resume)
     data = dict(cfg.data)
     source = data.pop("path", None) or datasets.load(data.pop("dataset", "seattle-weather"))
     data.pop("dataset", None)
@@ -70,6 +73,8 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
         return classify_text_cmd.evaluate(est, model, data, json_out)
     if est.task_name == "lm":
         return lm_cmd.evaluate(est, model, data, json_out)
+    if est.task_name == "asr":
+        return asr_cmd.evaluate(est, model, data, json_out)
     if est.task_name == "anomaly":
         if labels is None:
             raise ConfigError("evaluate: an anomaly model needs --labels COLUMN (the 0/1 anomaly labels)")
@@ -101,6 +106,8 @@ def predict(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
         return classify_text_cmd.predict(est, data)
     if est.task_name == "lm":
         raise ConfigError("predict: a language model generates text: rnnkit generate MODEL --prompt TEXT")
+    if est.task_name == "asr":
+        raise ConfigError("predict: a speech recognizer transcribes WAV files: rnnkit transcribe MODEL a.wav")
     frame = est.predict(data)
     for record in json.loads(frame.to_json(orient="records", date_format="iso")):
         sys.stdout.write(json.dumps(record) + "\n")
