@@ -34,7 +34,7 @@ from rnnkit.config_file import parse_value  # noqa: E402
 from rnnkit.tasks.classify_text import TextClassifier  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
-SETTINGS = dict(tokenizer="word", min_freq=2, max_length=200, cell="gru", embedding_dim=100,
+SETTINGS = dict(tokenizer="bpe", bpe_vocab_size=8000, min_freq=1, max_length=400, cell="gru", embedding_dim=100,
                 hidden_size=64, attention_size=64, dropout=0.5, epochs=15, patience=3, lr=2e-3,
                 batch_size=32)
 
