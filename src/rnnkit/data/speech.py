@@ -105,19 +105,26 @@ def make_speech_corpus(out_dir: PathLike, *, n_digits: int = 1200, n_commands: i
                        voices: list[str] | None = None, test_voices: list[str] | None = None,
                        dev_voices: list[str] | None = None, sample_rate: int = 16000, workers: int = 2,
                        progress: bool = False,
-                       split_fractions: tuple[float, float, float] = (0.7, 0.1, 0.2)) -> pd.DataFrame:
+                       split_fractions: tuple[float, float, float] = (0.7, 0.1, 0.2),
+                       flite_weight: float = 4.0) -> pd.DataFrame:
     """Write ``(n_digits + n_commands) * len(snrs)`` WAVs under ``out_dir/wav/`` and
     ``out_dir/manifest.csv``; return the manifest (``path`` relative to ``out_dir``).
 
     ``voices`` defaults to :data:`DEFAULT_VOICES`; ``test_voices`` / ``dev_voices`` default to
     :data:`DEFAULT_TEST_VOICES` / :data:`DEFAULT_DEV_VOICES` (those of them in ``voices``);
     every other voice is a training voice. ``workers`` synthesis processes run at once.
+    In training, a flite voice is drawn ``flite_weight`` times as often as an espeak-ng one
+    (flite has 4 voices against espeak's 60 accent x variant voices, and its voices differ
+    more from each other than espeak's variants do); dev and test voices are drawn evenly.
     """
+    if isinstance(flite_weight, bool) or not isinstance(flite_weight, (int, float)) or not flite_weight > 0:
+        raise ConfigError(problem("make_speech_corpus: flite_weight", expected="a number > 0",
+                                  got=repr(flite_weight)))
     _check_counts(n_digits, n_commands, snrs, workers, sample_rate)
     voices = list(DEFAULT_VOICES if voices is None else voices)
     splits = _assign_splits(voices, test_voices, dev_voices)
     _check_tools(voices)
-    utterances = _plan(n_digits, n_commands, snrs, seed, voices, splits, split_fractions)
+    utterances = _plan(n_digits, n_commands, snrs, seed, voices, splits, split_fractions, float(flite_weight))
     out_dir = Path(out_dir)
     (out_dir / "wav").mkdir(parents=True, exist_ok=True)
     render = functools.partial(_render, out_dir=out_dir, sample_rate=sample_rate)
@@ -293,18 +300,22 @@ def _installed_voices(synths: tuple[str, ...]) -> dict[str, set[str]]:
 
 
 def _plan(n_digits: int, n_commands: int, snrs: Sequence[float | None], seed: int, voices: list[str],
-          splits: dict[str, str], split_fractions: tuple[float, float, float]) -> list[Utterance]:
+          splits: dict[str, str], split_fractions: tuple[float, float, float],
+          flite_weight: float = 1.0) -> list[Utterance]:
     """Draw every utterance's text, voice, speed, pitch, padding and noise from one seeded
     generator, in a fixed order (so the plan depends only on the arguments).
 
-    A voice in split ``s`` is drawn with probability ``fraction[s] / (voices in s)``
-    (fractions renormalised over the splits that have voices)."""
+    A voice ``v`` in split ``s`` is drawn with probability ``fraction[s] * w_v / W_s``, where
+    ``w_v`` is ``flite_weight`` for a flite training voice and 1 otherwise and ``W_s`` sums ``w`` over
+    the voices of ``s`` (fractions renormalised over the splits that have voices). Flite
+    pitch shifts span -300..+700 cents, so the male flite voices also sound higher."""
     if len(split_fractions) != 3 or min(split_fractions) < 0 or sum(split_fractions) <= 0:
         raise ConfigError(problem("make_speech_corpus: split_fractions", expected="3 non-negative numbers "
                                   "(train, dev, test)", got=repr(split_fractions)))
     fraction = dict(zip(SPLITS, split_fractions))
-    count = {s: sum(1 for v in voices if splits[v] == s) for s in SPLITS}
-    weights = np.array([fraction[splits[v]] / count[splits[v]] for v in voices])
+    w = {v: flite_weight if v.startswith("flite:") and splits[v] == "train" else 1.0 for v in voices}
+    total = {s: sum(w[v] for v in voices if splits[v] == s) for s in SPLITS}
+    weights = np.array([fraction[splits[v]] * w[v] / total[splits[v]] for v in voices])
     if weights.sum() <= 0:
         raise ConfigError(problem("make_speech_corpus: split_fractions", expected="a positive fraction for a "
                                   "split that has voices", got=repr(split_fractions)))
@@ -323,7 +334,7 @@ def _plan(n_digits: int, n_commands: int, snrs: Sequence[float | None], seed: in
         if voice.startswith("espeak:"):
             speed, pitch = float(round(130 + 70 * u_speed)), int(np.rint(30 + 40 * u_pitch))  # words/min, 0-99
         else:
-            speed, pitch = round(0.85 + 0.3 * u_speed, 2), int(np.rint(-150 + 300 * u_pitch))  # tempo, cents
+            speed, pitch = round(0.85 + 0.3 * u_speed, 2), int(np.rint(-300 + 1000 * u_pitch))  # tempo, cents
         noises = []
         for snr in snrs:
             kind_noise, noise_seed = ("white", "pink")[int(rng.integers(2))], int(rng.integers(2 ** 63))
