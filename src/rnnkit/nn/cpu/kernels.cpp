@@ -49,17 +49,14 @@ inline void ln_row_backward(T* dy, const T* xhat, const T* gamma, T rstd, int64_
   T m1 = 0, m2 = 0;
 #pragma omp simd reduction(+ : m1, m2)
   for (int64_t j = 0; j < n; ++j) {
-    T d = gamma ? dy[j] * gamma[j] : dy[j];
+    T d = dy[j] * gamma[j];
     m1 += d;
     m2 += d * xhat[j];
   }
   m1 /= n;
   m2 /= n;
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
-    T d = gamma ? dy[j] * gamma[j] : dy[j];
-    dy[j] = rstd * (d - m1 - xhat[j] * m2);
-  }
+  for (int64_t j = 0; j < n; ++j) dy[j] = rstd * (dy[j] * gamma[j] - m1 - xhat[j] * m2);
 }
 
 template <typename T>
@@ -67,9 +64,11 @@ inline const T* ptr_or_null(const optional<Tensor>& t) {
   return t.has_value() && t->defined() ? t->data_ptr<T>() : nullptr;
 }
 
-// The zoneout keep weight of element j: mask value, constant p, or 0.
+// Rows of a constant (the zoneout weight p, 1, 0) that stand in for an absent mask or
+// bias, so every inner loop loads from a pointer and vectorises (a "mask ? mask[j] : p"
+// inside a loop keeps GCC from vectorising it).
 template <typename T>
-inline T keep_at(const T* mask, T p, int64_t j) { return mask ? mask[j] : p; }
+inline std::vector<T> row_of(int64_t n, T value) { return std::vector<T>(n, value); }
 
 // Rows of the batch are independent through time, so each thread runs its own rows for
 // every step: no synchronisation per step, and each thread's per-step product is a
@@ -123,6 +122,8 @@ std::vector<Tensor> lstm_forward_impl(const Tensor& gi, const Tensor& h0, const 
   const T *cw = ptr_or_null<T>(lnc_w), *cb = ptr_or_null<T>(lnc_b), *mr = ptr_or_null<T>(m_rec);
   const T *zhp = ptr_or_null<T>(zh), *zcp = ptr_or_null<T>(zc);
   const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  const std::vector<T> kconst = row_of<T>(H, zp), zeros = row_of<T>(G, T(0));
+  const T* bz = bh ? bh : zeros.data();
   by_rows(N, [&](int64_t n0, int64_t n1) {
   const int64_t m = n1 - n0;
   for (int64_t t = 0; t < L; ++t) {
@@ -158,10 +159,10 @@ std::vector<Tensor> lstm_forward_impl(const Tensor& gi, const Tensor& h0, const 
         if (fl.ln) {
           RA[n] = ln_row(a_n, ah_n, G);
 #pragma omp simd
-          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + ah_n[j] * gh_w[j] + (bh ? bh[j] : T(0));
+          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + ah_n[j] * gh_w[j] + bz[j];
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + a_n[j] + (bh ? bh[j] : T(0));
+          for (int64_t j = 0; j < G; ++j) act_n[j] = gi_n[j] + a_n[j] + bz[j];
         }
         T *ai = act_n, *af = act_n + H, *ag = act_n + 2 * H, *ao = act_n + 3 * H;
         const T* cp = CP + n * H;
@@ -174,23 +175,27 @@ std::vector<Tensor> lstm_forward_impl(const Tensor& gi, const Tensor& h0, const 
           ao[j] = sigm(ao[j]);
           ct_n[j] = af[j] * cp[j] + ai[j] * ag[j];
         }
-        const T* cout = ct_n;
         T* cn_n = CN + n * H;
-        if (cw) RC[n] = ln_row(ct_n, cn_n, H);  // xhat kept for the backward
         T* tc_n = TC + n * H;
+        if (cw) {  // c_out = LN_c(c~) * w + b; xhat kept for the backward
+          RC[n] = ln_row(ct_n, cn_n, H);
+          const T* cbz = cb ? cb : zeros.data();
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) tc_n[j] = std::tanh(cn_n[j] * cw[j] + cbz[j]);
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) tc_n[j] = std::tanh(ct_n[j]);
+        }
         const T* hp = HP + n * H;
         T* hn = HN + n * H;
         T* cnx = CNX + n * H;
-        const T* zh_n = ZH ? ZH + n * H : nullptr;
-        const T* zc_n = ZC ? ZC + n * H : nullptr;
+        const T* zh_n = ZH ? ZH + n * H : kconst.data();
+        const T* zc_n = ZC ? ZC + n * H : kconst.data();
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          T co = cw ? cn_n[j] * cw[j] + (cb ? cb[j] : T(0)) : cout[j];
-          tc_n[j] = std::tanh(co);
           T h = ao[j] * tc_n[j];
-          T kh = keep_at(zh_n, zp, j), kc = keep_at(zc_n, zp, j);
-          hn[j] = h + kh * (hp[j] - h);
-          cnx[j] = ct_n[j] + kc * (cp[j] - ct_n[j]);
+          hn[j] = h + zh_n[j] * (hp[j] - h);
+          cnx[j] = ct_n[j] + zc_n[j] * (cp[j] - ct_n[j]);
         }
       }
     }
@@ -219,6 +224,7 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
   const T *gw = ptr_or_null<T>(ln_hh), *cw = ptr_or_null<T>(lnc_w), *mr = ptr_or_null<T>(m_rec);
   const T *zhp = ptr_or_null<T>(zh), *zcp = ptr_or_null<T>(zc);
   const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  const std::vector<T> kconst = row_of<T>(H, zp), ones = row_of<T>(H, T(1));
   T *DH = dh.data_ptr<T>(), *DC = dc.data_ptr<T>();
   by_rows(N, [&](int64_t n0, int64_t n1) {
   const int64_t m = n1 - n0;
@@ -239,30 +245,26 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
     T* DGI = dgi.data_ptr<T>() + t * N * G;
     T* DA = da.data_ptr<T>() + t * N * G;
     T* DCO = dco.data_ptr<T>();
-    const bool last = t == L - 1;
     {
       for (int64_t n = n0; n < n1; ++n) {
         T* dh_n_ = DH + n * H;
         T* dc_n_ = DC + n * H;
         const T* dhin_n = DHIN + n * H;
         const T* dy_n = DY + n * H;
-        const T* mr_n = mr ? mr + n * H : nullptr;
+        const T* mr_n = mr ? mr + n * H : ones.data();
         const T *act_n = ACT + n * G, *tc_n = TC + n * H, *cn_n = CN + n * H;
         const T *ai = act_n, *af = act_n + H, *ag = act_n + 2 * H, *ao = act_n + 3 * H;
-        const T *zh_n = ZH ? ZH + n * H : nullptr, *zc_n = ZC ? ZC + n * H : nullptr;
+        const T *zh_n = ZH ? ZH + n * H : kconst.data(), *zc_n = ZC ? ZC + n * H : kconst.data();
         T* dco_n = DCO + n * H;
         T* dg_n = DGI + n * G;
-        // 1. the h grad arriving at step t: output grad + carried (through zoneout) + W_hh path
+        // 1. the h grad arriving at step t: output grad + carried (through zoneout) + W_hh
+        // path (dhin is still zero at the last step)
 #pragma omp simd
-        for (int64_t j = 0; j < H; ++j) {
-          T d = dy_n[j] + dh_n_[j];
-          if (!last) d += mr_n ? dhin_n[j] * mr_n[j] : dhin_n[j];
-          dh_n_[j] = d;
-        }
+        for (int64_t j = 0; j < H; ++j) dh_n_[j] = dy_n[j] + dh_n_[j] + dhin_n[j] * mr_n[j];
         // 2. through h = h~ + kh (h_prev - h~), h~ = o tanh(c_out)
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          T kh = keep_at(zh_n, zp, j);
+          T kh = zh_n[j];
           T dht = dh_n_[j] * (T(1) - kh);
           dg_n[3 * H + j] = dht * tc_n[j] * ao[j] * (T(1) - ao[j]);
           dco_n[j] = dht * ao[j] * (T(1) - tc_n[j] * tc_n[j]);
@@ -286,7 +288,7 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
         const T* cp = CP + n * H;
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          T kc = keep_at(zc_n, zp, j);
+          T kc = zc_n[j];
           T dct = dc_n_[j] * (T(1) - kc) + dfrom_h[j];
           dg_n[j] = dct * ag[j] * ai[j] * (T(1) - ai[j]);
           dg_n[H + j] = dct * cp[j] * af[j] * (T(1) - af[j]);
@@ -295,9 +297,10 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
         }
         const T* ah_n = AH + n * G;
 #pragma omp simd
-        for (int64_t j = 0; j < G; ++j) {
-          S[j] += dg_n[j];
-          if (fl.ln) S[G + j] += dg_n[j] * ah_n[j];
+        for (int64_t j = 0; j < G; ++j) S[j] += dg_n[j];
+        if (fl.ln) {
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) S[G + j] += dg_n[j] * ah_n[j];
         }
         // 5. through LN_hh into a
         if (fl.ln) {
@@ -336,6 +339,8 @@ std::vector<Tensor> gru_forward_impl(const Tensor& gi, const Tensor& h0, const T
   Tensor wt = w_hh.t();
   const T *bh = ptr_or_null<T>(b_hh), *gw = ptr_or_null<T>(ln_hh), *zhp = ptr_or_null<T>(zh);
   const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  const std::vector<T> kconst = row_of<T>(H, zp), zeros = row_of<T>(G, T(0));
+  const T* bz = bh ? bh : zeros.data();
   by_rows(N, [&](int64_t n0, int64_t n1) {
   const int64_t m = n1 - n0;
   for (int64_t t = 0; t < L; ++t) {
@@ -364,15 +369,15 @@ std::vector<Tensor> gru_forward_impl(const Tensor& gi, const Tensor& h0, const T
           T* ah_n = AH + n * G;
           RA[n] = ln_row(a_n, ah_n, G);
 #pragma omp simd
-          for (int64_t j = 0; j < G; ++j) act_n[j] = ah_n[j] * gw[j] + (bh ? bh[j] : T(0));
+          for (int64_t j = 0; j < G; ++j) act_n[j] = ah_n[j] * gw[j] + bz[j];
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < G; ++j) act_n[j] = a_n[j] + (bh ? bh[j] : T(0));
+          for (int64_t j = 0; j < G; ++j) act_n[j] = a_n[j] + bz[j];
         }
         T *r = act_n, *z = act_n + H, *nn = act_n + 2 * H, *ghn_n = GHN + n * H;
         const T* hp = HP + n * H;
         T* hn = HN + n * H;
-        const T* zh_n = ZH ? ZH + n * H : nullptr;
+        const T* zh_n = ZH ? ZH + n * H : kconst.data();
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
           ghn_n[j] = nn[j];
@@ -380,8 +385,7 @@ std::vector<Tensor> gru_forward_impl(const Tensor& gi, const Tensor& h0, const T
           z[j] = sigm(gi_n[H + j] + z[j]);
           nn[j] = std::tanh(gi_n[2 * H + j] + r[j] * ghn_n[j]);
           T h = nn[j] + z[j] * (hp[j] - nn[j]);
-          T kh = keep_at(zh_n, zp, j);
-          hn[j] = h + kh * (hp[j] - h);
+          hn[j] = h + zh_n[j] * (hp[j] - h);
         }
       }
     }
@@ -406,6 +410,7 @@ std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
   Tensor dhin = at::zeros({N, H}, opts);
   const T *gw = ptr_or_null<T>(ln_hh), *mr = ptr_or_null<T>(m_rec), *zhp = ptr_or_null<T>(zh);
   const T zp = fl.zone == 2 ? T(fl.zp) : T(0);
+  const std::vector<T> kconst = row_of<T>(H, zp), ones = row_of<T>(H, T(1));
   T* DH = dh.data_ptr<T>();
   by_rows(N, [&](int64_t n0, int64_t n1) {
   const int64_t m = n1 - n0;
@@ -421,19 +426,17 @@ std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
     T* DGI = dgi.data_ptr<T>() + t * N * G;
     T* DGH = dgh.data_ptr<T>() + t * N * G;
     T* DA = da.data_ptr<T>() + t * N * G;
-    const bool last = t == L - 1;
     {
       for (int64_t n = n0; n < n1; ++n) {
         T* dh_ = DH + n * H;
-        const T *dy_n = DY + n * H, *dhin_n = DHIN + n * H, *mr_n = mr ? mr + n * H : nullptr;
+        const T *dy_n = DY + n * H, *dhin_n = DHIN + n * H, *mr_n = mr ? mr + n * H : ones.data();
         const T *r = ACT + n * G, *z = r + H, *nn = r + 2 * H, *ghn_n = GHN + n * H;
-        const T *hp = HP + n * H, *zh_n = ZH ? ZH + n * H : nullptr;
+        const T *hp = HP + n * H, *zh_n = ZH ? ZH + n * H : kconst.data();
         T *dgi_n = DGI + n * G, *dgh_n = DGH + n * G;
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          T d = dy_n[j] + dh_[j];
-          if (!last) d += mr_n ? dhin_n[j] * mr_n[j] : dhin_n[j];
-          T kh = keep_at(zh_n, zp, j);
+          T d = dy_n[j] + dh_[j] + dhin_n[j] * mr_n[j];  // dhin is zero at the last step
+          T kh = zh_n[j];
           T dht = d * (T(1) - kh);
           T dn = dht * (T(1) - z[j]);
           T dz = dht * (hp[j] - nn[j]);
@@ -451,9 +454,10 @@ std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
         T* S = sums.data_ptr<T>() + n * 2 * G;
         const T* ah_n = AH + n * G;
 #pragma omp simd
-        for (int64_t j = 0; j < G; ++j) {
-          S[j] += dgh_n[j];
-          if (fl.ln) S[G + j] += dgh_n[j] * ah_n[j];
+        for (int64_t j = 0; j < G; ++j) S[j] += dgh_n[j];
+        if (fl.ln) {
+#pragma omp simd
+          for (int64_t j = 0; j < G; ++j) S[G + j] += dgh_n[j] * ah_n[j];
         }
         if (fl.ln) {
           T* da_n = DA + n * G;
