@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from rnnkit.errors import ConfigError, RnnkitError, problem
+from rnnkit.errors import RnnkitError
 
 
 def generate(model: Path = typer.Argument(..., help="Language-model file (.rnnkit) from LanguageModel.save."),
@@ -45,18 +45,14 @@ def run(model: Path, prompt: str = "", prompt_file: Path | None = None, encoding
         max_tokens: int = 200, temperature: float = 1.0, top_k: int | None = None,
         top_p: float | None = None, seed: int | None = None, echo_prompt: bool = True) -> str:
     """What ``rnnkit generate`` prints (the Python call behind the command)."""
-    import rnnkit
+    from rnnkit.cli.loading import load_task_model
     from rnnkit.data.text.reading import read_text
     from rnnkit.tasks.lm import LanguageModel
 
     if prompt_file is not None:
         prompt = read_text(prompt_file, encoding)
-    lm = rnnkit.load(model)
-    if not isinstance(lm, LanguageModel):
-        raise ConfigError(problem(f"rnnkit generate: model file {str(model)!r}",
-                                  expected="a language model (task 'lm')",
-                                  got=f"task {getattr(lm, 'task_name', type(lm).__name__)!r}",
-                                  fix="train one with rnnkit.LanguageModel(...).fit(texts).save(path)"))
+    lm = load_task_model(model, LanguageModel, "generate", "a language model (task 'lm')",
+                         "train one with rnnkit.LanguageModel(...).fit(texts).save(path)")
     text = lm.generate(prompt, max_tokens=max_tokens, temperature=temperature, top_k=top_k,
                        top_p=top_p, seed=seed)
     if not echo_prompt or not prompt:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from rnnkit.errors import ConfigError, RnnkitError, problem
+from rnnkit.errors import ConfigError, RnnkitError
 
 
 def transcribe(model: Path = typer.Argument(..., help="Speech recognizer file (.rnnkit) from SpeechRecognizer.save."),
@@ -51,16 +51,11 @@ def transcribe(model: Path = typer.Argument(..., help="Speech recognizer file (.
 
 
 def load_recognizer(model: Path):
-    import rnnkit
+    from rnnkit.cli.loading import load_task_model
     from rnnkit.tasks.asr import SpeechRecognizer
 
-    est = rnnkit.load(model)
-    if not isinstance(est, SpeechRecognizer):
-        raise ConfigError(problem(f"rnnkit transcribe: model file {str(model)!r}",
-                                  expected="a speech recognizer (task 'asr')",
-                                  got=f"task {getattr(est, 'task_name', type(est).__name__)!r}",
-                                  fix="train one with rnnkit.SpeechRecognizer().fit(manifest).save(path)"))
-    return est
+    return load_task_model(model, SpeechRecognizer, "transcribe", "a speech recognizer (task 'asr')",
+                           "train one with rnnkit.SpeechRecognizer().fit(manifest).save(path)")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,16 +21,11 @@ QUIT = "/quit"
 
 
 def _load(model: Path, command: str):
-    import rnnkit
+    from rnnkit.cli.loading import load_task_model
     from rnnkit.tasks.seq2seq import Seq2Seq
 
-    est = rnnkit.load(model)
-    if not isinstance(est, Seq2Seq):
-        raise ConfigError(problem(f"rnnkit {command}: model file {str(model)!r}",
-                                  expected="a sequence-to-sequence model (task 'seq2seq')",
-                                  got=f"task {getattr(est, 'task_name', type(est).__name__)!r}",
-                                  fix="train one with rnnkit.Seq2Seq(...).fit(sources, targets).save(path)"))
-    return est
+    return load_task_model(model, Seq2Seq, command, "a sequence-to-sequence model (task 'seq2seq')",
+                           "train one with rnnkit.Seq2Seq(...).fit(sources, targets).save(path)")
 
 
 def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnkit)."),
