@@ -228,3 +228,58 @@ def test_scan_under_inference_mode(mode, cpu_calls):
         out, _ = layer(x)
     assert cpu_calls
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_pooled_buffers_never_change_a_result(mode, cpu_calls):
+    """Big saved buffers (>= 1 MB) are reused from a pool once autograd releases them:
+    two graphs alive at once, a graph kept with retain_graph and backpropagated twice,
+    and a graph whose output outlives it must all give the reference loop's gradients."""
+    torch.manual_seed(0)
+    layer = MODES[mode](8, 160, batch_first=True, layer_norm=True).double()  # (L, N, G) >= 1 MB
+    xa, xb = torch.randn(16, 20, 8, dtype=torch.float64), torch.randn(16, 20, 8, dtype=torch.float64)
+    ref = [run_seeded(layer, "reference", x) for x in (xa, xb)]
+
+    layer.impl = "rnnkit"
+    grads = []
+    outs = []
+    for x in (xa, xb):  # both graphs alive before either backward
+        x = x.clone().requires_grad_()
+        out, final = layer(x)
+        finals = list(final) if isinstance(final, tuple) else [final]
+        outs.append((x, out, (out ** 2).sum() + sum((h * 0.5).sum() for h in finals)))
+    for x, out, loss in outs:
+        layer.zero_grad()
+        loss.backward(retain_graph=True)
+        first = [x.grad.clone(), *[p.grad.clone() for p in layer.parameters()]]
+        layer.zero_grad()
+        x.grad = None
+        layer(torch.randn(16, 20, 8, dtype=torch.float64))[0].sum().backward()  # may take free buffers
+        layer.zero_grad()
+        loss.backward()  # the retained graph's buffers must be untouched
+        grads.append((out.detach(), first, [x.grad, *[p.grad for p in layer.parameters()]]))
+    assert cpu_calls
+    for (out, first, second), r in zip(grads, ref):
+        torch.testing.assert_close(out, r[0], atol=1e-10, rtol=1e-10)
+        n_final = len(r) - 2 - len(first) + 1
+        expected = r[1 + n_final:]
+        for a, b, e in zip(first, second, expected):
+            torch.testing.assert_close(a, e, atol=1e-9, rtol=1e-9)
+            torch.testing.assert_close(b, e, atol=1e-9, rtol=1e-9)
+
+
+def test_the_pool_lends_a_buffer_again_only_once_it_is_free():
+    ext = cpu._build.load()
+    L, N, H = 40, 16, 160
+    G = 4 * H
+    rest = (torch.zeros(N, H), torch.zeros(N, H), torch.randn(G, H) * 0.1, torch.zeros(G), torch.ones(G),
+            torch.ones(H), torch.zeros(H), None, None, None, 0, 0.0, True)
+    run = lambda: ext.lstm_forward(torch.randn(L, N, G), *rest)  # noqa: E731; act (L, N, G) = 1.6 MB
+    a = run()
+    b = run()
+    assert a[2].data_ptr() != b[2].data_ptr()  # a is alive: its buffer is not lent twice
+    kept, ptr_b = a[2].clone(), b[2].data_ptr()
+    del b
+    c = run()
+    assert c[2].data_ptr() == ptr_b  # b's buffer was free again and is reused
+    assert torch.equal(a[2], kept)  # a's saved tensors untouched

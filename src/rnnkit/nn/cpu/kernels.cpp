@@ -17,6 +17,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ThreadLocalState.h>
 #include <cmath>
+#include <mutex>
 #include <vector>
 
 using at::Tensor;
@@ -88,6 +89,39 @@ inline void by_rows(int64_t N, const F& fn) {
   });
 }
 
+// Big per-call buffers (saved activations, gate gradients) come from a small pool. The
+// allocator hands blocks of this size back to the OS when they are freed, so every call
+// would otherwise fault in fresh pages — at batch 64 x 100 steps x H256 that cost as much
+// as the layer-norm LSTM's arithmetic. The pool keeps owner tensors and hands out new
+// tensors on their storage; a storage is reused only when no tensor but its owner refers
+// to it (autograd has released the saved tensors after the backward; a graph kept with
+// retain_graph keeps its buffers), so reuse never changes a result.
+Tensor pooled(at::IntArrayRef sizes, const at::TensorOptions& opts) {
+  constexpr int64_t kMinBytes = int64_t(1) << 20;
+  constexpr size_t kMaxBuffers = 32;
+  int64_t numel = 1;
+  for (int64_t s : sizes) numel *= s;
+  if (numel * int64_t(opts.dtype().itemsize()) < kMinBytes) return at::empty(sizes, opts);
+  static std::mutex mu;
+  static std::vector<Tensor> owners;  // 1-D, never handed out themselves
+  std::lock_guard<std::mutex> lock(mu);
+  auto is_free = [](const Tensor& o) { return o.storage().use_count() == 1; };
+  auto lend = [&](const Tensor& o) {
+    return at::empty({0}, opts).set_(o.storage(), 0, sizes, c10::contiguous_strides(sizes));
+  };
+  for (const Tensor& o : owners) {
+    if (is_free(o) && o.numel() == numel && o.dtype() == opts.dtype() && o.device() == opts.device()) return lend(o);
+  }
+  if (owners.size() >= kMaxBuffers) {  // make room by dropping a free buffer, if any
+    for (auto it = owners.begin(); it != owners.end(); ++it) {
+      if (is_free(*it)) { owners.erase(it); break; }
+    }
+  }
+  if (owners.size() >= kMaxBuffers) return at::empty(sizes, opts);
+  owners.push_back(at::empty({numel}, opts));
+  return lend(owners.back());
+}
+
 struct Flags {
   bool ln, rec;
   int64_t zone;  // 0 off, 1 mask, 2 constant
@@ -109,13 +143,13 @@ std::vector<Tensor> lstm_forward_impl(const Tensor& gi, const Tensor& h0, const 
   Tensor hs = at::empty({L + 1, N, H}, opts), cs = at::empty({L + 1, N, H}, opts);
   hs[0].copy_(h0);
   cs[0].copy_(c0);
-  Tensor act = at::empty({S, N, G}, opts);              // i f g o after their nonlinearity
-  Tensor ah = at::empty({fl.ln ? S : 1, N, G}, opts);   // LN_hh's xhat (or the raw a)
+  Tensor act = pooled({S, N, G}, opts);                 // i f g o after their nonlinearity
+  Tensor ah = pooled({fl.ln ? S : 1, N, G}, opts);      // LN_hh's xhat (or the raw a)
   Tensor ra = at::empty({S, N}, opts);                  // LN_hh's rstd
-  Tensor ct = at::empty({S, N, H}, opts);               // c~ before zoneout
-  Tensor cn = at::empty({lnc_w.has_value() ? S : 1, N, H}, opts);  // LN_c's xhat
+  Tensor ct = pooled({S, N, H}, opts);                  // c~ before zoneout
+  Tensor cn = pooled({lnc_w.has_value() ? S : 1, N, H}, opts);  // LN_c's xhat
   Tensor rc = at::empty({S, N}, opts);
-  Tensor tc = at::empty({S, N, H}, opts);               // tanh(c_out)
+  Tensor tc = pooled({S, N, H}, opts);                  // tanh(c_out)
   Tensor a = at::empty({N, G}, opts), hin = fl.rec ? at::empty({N, H}, opts) : Tensor();
   Tensor wt = w_hh.t();
   const T *bh = ptr_or_null<T>(b_hh), *gh_w = ptr_or_null<T>(ln_hh);
@@ -214,8 +248,8 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
   const Tensor &cn = saved[6], &rc = saved[7], &tc = saved[8];
   const int64_t L = act.size(0), N = act.size(1), G = act.size(2), H = G / 4;
   auto opts = act.options();
-  Tensor dgi = at::empty({L, N, G}, opts);                  // grad of the gate pre-activations
-  Tensor da = fl.ln ? at::empty({L, N, G}, opts) : dgi;     // grad of a = h_in W_hh^T
+  Tensor dgi = pooled({L, N, G}, opts);                     // grad of the gate pre-activations
+  Tensor da = fl.ln ? pooled({L, N, G}, opts) : dgi;        // grad of a = h_in W_hh^T
   const bool lnc = lnc_w.has_value();
   Tensor dco = at::empty({N, H}, opts);                     // grad of c_out (scratch per row)
   Tensor sums = at::zeros({N, 2 * G + 2 * H}, opts);        // per row: d b_hh, d ln_hh, d lnc_w, d lnc_b
@@ -331,9 +365,9 @@ std::vector<Tensor> gru_forward_impl(const Tensor& gi, const Tensor& h0, const T
   auto opts = gi.options();
   Tensor hs = at::empty({L + 1, N, H}, opts);
   hs[0].copy_(h0);
-  Tensor act = at::empty({S, N, G}, opts);             // r z n
-  Tensor ghn = at::empty({S, N, H}, opts);             // the recurrent n pre-activation
-  Tensor ah = at::empty({fl.ln ? S : 1, N, G}, opts);
+  Tensor act = pooled({S, N, G}, opts);                // r z n
+  Tensor ghn = pooled({S, N, H}, opts);                // the recurrent n pre-activation
+  Tensor ah = pooled({fl.ln ? S : 1, N, G}, opts);
   Tensor ra = at::empty({S, N}, opts);
   Tensor a = at::empty({N, G}, opts), hin = fl.rec ? at::empty({N, H}, opts) : Tensor();
   Tensor wt = w_hh.t();
@@ -402,10 +436,10 @@ std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
   const Tensor &hs = saved[0], &act = saved[1], &ghn = saved[2], &ah = saved[3], &ra = saved[4];
   const int64_t L = act.size(0), N = act.size(1), G = act.size(2), H = G / 3;
   auto opts = act.options();
-  Tensor dgi = at::empty({L, N, G}, opts);
-  Tensor dgh = at::empty({L, N, G}, opts);                // grad of gh (pre LN gain)
+  Tensor dgi = pooled({L, N, G}, opts);
+  Tensor dgh = pooled({L, N, G}, opts);                   // grad of gh (pre LN gain)
   Tensor sums = at::zeros({N, 2 * G}, opts);              // per row: d b_hh, d ln_hh
-  Tensor da = fl.ln ? at::empty({L, N, G}, opts) : dgh;
+  Tensor da = fl.ln ? pooled({L, N, G}, opts) : dgh;
   Tensor dh = dh_n.clone();
   Tensor dhin = at::zeros({N, H}, opts);
   const T *gw = ptr_or_null<T>(ln_hh), *mr = ptr_or_null<T>(m_rec), *zhp = ptr_or_null<T>(zh);
