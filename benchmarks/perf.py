@@ -201,12 +201,17 @@ def bench_train(modes, hiddens, layer_counts, repeats: int, keras: bool) -> list
 
 
 # ---- inference on whole sequences ----------------------------------------------------------
-def ort_session(path: str, threads: int | None = None):
+def ort_session(path: str, threads: int | None = None, spin: bool = True):
+    """An onnxruntime CPU session. ``spin=False`` stops its idle threads from spin-waiting
+    after each run: in a round-robin timing they would otherwise take the cores from the
+    row timed next."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
     return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
@@ -225,7 +230,7 @@ def bench_sequence(modes, hidden: int, repeats: int, tmp: Path, extras: dict) ->
                 fns["torch.nn"] = lambda: ref(x)
             path = str(tmp / f"{mode}{tag}.onnx")
             rnnkit.export.to_onnx(ours, path)
-            sess = ort_session(path)
+            sess = ort_session(path, spin=False)
             feed = {"x": x.numpy()}
             for i in sess.get_inputs()[1:]:  # h0 (c0): zeros, as the torch calls get
                 feed[i.name] = torch.zeros(1, BATCH, hidden).numpy()
