@@ -60,6 +60,22 @@ inline void ln_row_backward(T* dy, const T* xhat, const T* gamma, T rstd, int64_
   for (int64_t j = 0; j < n; ++j) dy[j] = rstd * (dy[j] * gamma[j] - m1 - xhat[j] * m2);
 }
 
+// The recurrent gates' share of one row's backward, the same for LSTM and GRU: the bias and
+// LN-gain sums (S[0:G] += dg, S[G:2G] += dg * xhat) and, with LN_hh, the grad of
+// a = h_in W_hh^T through the norm (written to da; without LN, da aliases dg's tensor).
+template <typename T>
+inline void recurrent_gates_backward(const T* dg, const T* ah, const T* gw, T rstd, T* S, T* da,
+                                     int64_t G, bool ln) {
+#pragma omp simd
+  for (int64_t j = 0; j < G; ++j) S[j] += dg[j];
+  if (!ln) return;
+#pragma omp simd
+  for (int64_t j = 0; j < G; ++j) S[G + j] += dg[j] * ah[j];
+#pragma omp simd
+  for (int64_t j = 0; j < G; ++j) da[j] = dg[j];
+  ln_row_backward(da, ah, gw, rstd, G);
+}
+
 template <typename T>
 inline const T* ptr_or_null(const optional<Tensor>& t) {
   return t.has_value() && t->defined() ? t->data_ptr<T>() : nullptr;
@@ -329,20 +345,8 @@ std::vector<Tensor> lstm_backward_impl(const Tensor& dy, const Tensor& dh_n, con
           dg_n[2 * H + j] = dct * ai[j] * (T(1) - ag[j] * ag[j]);
           dc_n_[j] = dc_n_[j] * kc + dct * af[j];
         }
-        const T* ah_n = AH + n * G;
-#pragma omp simd
-        for (int64_t j = 0; j < G; ++j) S[j] += dg_n[j];
-        if (fl.ln) {
-#pragma omp simd
-          for (int64_t j = 0; j < G; ++j) S[G + j] += dg_n[j] * ah_n[j];
-        }
-        // 5. through LN_hh into a
-        if (fl.ln) {
-          T* da_n = DA + n * G;
-#pragma omp simd
-          for (int64_t j = 0; j < G; ++j) da_n[j] = dg_n[j];
-          ln_row_backward(da_n, AH + n * G, gw, RA[n], G);
-        }
+        // 5. bias/gain sums, and through LN_hh into a
+        recurrent_gates_backward(dg_n, AH + n * G, gw, RA[n], S, DA + n * G, G, fl.ln);
       }
     }
     // 6. the recurrent product's input grad, for step t - 1: dhin = da_t W_hh
@@ -486,19 +490,7 @@ std::vector<Tensor> gru_backward_impl(const Tensor& dy, const Tensor& dh_n,
           dh_[j] = d * kh + dht * z[j];
         }
         T* S = sums.data_ptr<T>() + n * 2 * G;
-        const T* ah_n = AH + n * G;
-#pragma omp simd
-        for (int64_t j = 0; j < G; ++j) S[j] += dgh_n[j];
-        if (fl.ln) {
-#pragma omp simd
-          for (int64_t j = 0; j < G; ++j) S[G + j] += dgh_n[j] * ah_n[j];
-        }
-        if (fl.ln) {
-          T* da_n = DA + n * G;
-#pragma omp simd
-          for (int64_t j = 0; j < G; ++j) da_n[j] = dgh_n[j];
-          ln_row_backward(da_n, AH + n * G, gw, RA[n], G);
-        }
+        recurrent_gates_backward<T>(dgh_n, AH + n * G, gw, RA[n], S, DA + n * G, G, fl.ln);
       }
     }
     mm_into(dhin.narrow(0, n0, m), da[t].narrow(0, n0, m), w_hh);
