@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import fields
-from typing import TypeVar
+from dataclasses import asdict, fields
+from typing import ClassVar, TypeVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
 
@@ -19,6 +19,20 @@ def strict_from_dict(cls: type[T], values: dict, what: str) -> T:
         if key not in names:
             raise ConfigError(unknown_name(what, key, names))
     return cls(**values)
+
+
+class StrictSettings:
+    """Mixin of a settings dataclass: ``from_dict`` refuses an unknown key (naming the
+    nearest valid one, as a ``SETTING``), ``to_dict`` gives plain values for a model file."""
+
+    SETTING: ClassVar[str] = "setting"
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        return strict_from_dict(cls, values, cls.SETTING)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def number(value) -> bool:

@@ -7,17 +7,20 @@ The same fields can come from the ``[model]``/``[train]`` tables of a TOML confi
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 METHODS = ("predict", "autoencoder")
 CELLS = ("lstm", "gru", "rnn")
 
 
 @dataclass
-class AnomalyConfig:
+class AnomalyConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = "anomaly detector setting"
     method: str = "predict"  # "predict": prediction error (Telemanom); "autoencoder": reconstruction error
     cell: str = "lstm"  # recurrent layer: "lstm", "gru" or "rnn" (rnnkit.nn)
     hidden_size: int = 64  # recurrent width
@@ -49,13 +52,6 @@ class AnomalyConfig:
     seed: int = 0
     device: str = "cpu"  # training device; scoring always runs on the CPU in float64
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "AnomalyConfig":
-        return strict_from_dict(cls, values, "anomaly detector setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     @property
     def alpha(self) -> float:

@@ -8,12 +8,13 @@ ones. The CLI reads the same fields from the ``[model]``/``[train]`` tables of a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 from rnnkit import settings
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 WHO = "SpeechRecognizer"
 CELLS = ("gru", "lstm")
@@ -25,7 +26,9 @@ UNKNOWN = ("error", "drop")
 
 
 @dataclass
-class SpeechRecognizerConfig:
+class SpeechRecognizerConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = f"{WHO} setting"
     # -- audio -> features
     sample_rate: int = 16000  # every WAV is resampled (and mixed to mono) to this rate
     features: str = "logmel"  # "logmel" or "mfcc" (rnnkit.data.audio.AudioFeatures)
@@ -69,13 +72,6 @@ class SpeechRecognizerConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SpeechRecognizerConfig":
-        return strict_from_dict(cls, values, f"{WHO} setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def validate(self) -> None:
         for name, choices in (("cell", CELLS), ("features", FEATURES), ("monitor", MONITORS),

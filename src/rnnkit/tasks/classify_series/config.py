@@ -6,17 +6,20 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "mean", "last+mean")
 
 
 @dataclass
-class SequenceClassifierConfig:
+class SequenceClassifierConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = "SequenceClassifier setting"
     cell: str = "lstm"  # recurrent encoder: "lstm", "gru" or "rnn"
     hidden_size: int = 64  # encoder width per direction
     num_layers: int = 1  # stacked recurrent layers
@@ -39,13 +42,6 @@ class SequenceClassifierConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SequenceClassifierConfig":
-        return strict_from_dict(cls, values, "SequenceClassifier setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def validate(self) -> None:
         if self.cell not in CELLS:

@@ -6,19 +6,22 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnkit.data.text.encoder import OVERLONG
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru")
 WHO = "TextClassifier"
 
 
 @dataclass
-class TextClassifierConfig:
+class TextClassifierConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = f"{WHO} setting"
     # -- text -> ids
     tokenizer: str = "word"  # "word" (regex words), "char" or "bpe" (subwords learned on the texts)
     lowercase: bool = True  # lowercase before tokenizing
@@ -52,13 +55,6 @@ class TextClassifierConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TextClassifierConfig":
-        return strict_from_dict(cls, values, f"{WHO} setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     @property
     def embedding_width(self) -> int:

@@ -6,13 +6,16 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 
 @dataclass
-class ForecastConfig:
+class ForecastConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = "forecaster setting"
     cell: str = "lstm"  # recurrent encoder: "lstm", "gru" or "rnn"
     lookback: int = 56  # past steps the encoder reads
     horizon: int = 7  # steps ahead forecast at once (direct multi-horizon head)
@@ -40,10 +43,6 @@ class ForecastConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ForecastConfig":
-        return strict_from_dict(cls, values, "forecaster setting")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -7,20 +7,23 @@ of 50 steps); tests use far smaller ones. The CLI reads the same fields from TOM
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 from rnnkit import settings
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru")
 WHO = "LanguageModel"
 
 
 @dataclass
-class LanguageModelConfig:
+class LanguageModelConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = f"{WHO} setting"
     # -- text -> ids
     tokenizer: str = "char"  # "char", "word" (regex words) or "bpe" (subwords learned on the texts)
     lowercase: bool = False  # lowercase before tokenizing (a language model usually keeps case)
@@ -56,13 +59,6 @@ class LanguageModelConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "LanguageModelConfig":
-        return strict_from_dict(cls, values, f"{WHO} setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def validate(self) -> None:
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS)):

@@ -5,14 +5,15 @@ The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 from rnnkit.data.text.encoder import OVERLONG
 from rnnkit import settings
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import strict_from_dict
+from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru")
 ATTENTIONS = ("bahdanau", "luong")
@@ -21,7 +22,9 @@ WHO = "Seq2Seq"
 
 
 @dataclass
-class Seq2SeqConfig:
+class Seq2SeqConfig(StrictSettings):
+
+    SETTING: ClassVar[str] = f"{WHO} setting"
     # -- text -> ids (one tokenizer and vocabulary for sources, one for targets)
     tokenizer: str = "word"  # "word", "char" or "bpe" (for both sides)
     lowercase_source: bool = True  # lowercase the source before tokenizing
@@ -57,13 +60,6 @@ class Seq2SeqConfig:
     seed: int = 0
     device: str = "auto"
     progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "Seq2SeqConfig":
-        return strict_from_dict(cls, values, f"{WHO} setting")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def validate(self) -> None:
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG),
