@@ -35,12 +35,22 @@ def test_rule_tokenizers_round_trip_through_json(tok):
 def test_bpe_trains_and_round_trips_through_json():
     tok = BPETokenizer(vocab_size=60, min_frequency=2).fit(TEXTS)
     tokens = tok.tokenize("lovely tea, stale coffee")
-    assert "".join(tokens) == "lovelytea,stalecoffee"  # pieces are substrings, spaces dropped
+    assert "".join(tokens) == "lovely</w>tea</w>,</w>stale</w>coffee</w>"  # a word's last piece is marked
     assert len(tokens) < len("lovelytea,stalecoffee")  # merges were learned
+    assert tok.detokenize(tokens) == "lovely tea, stale coffee"
     d = json.loads(json.dumps(tok.to_dict()))
     again = tokenizer_from_dict(d)
     for text in TEXTS[:3] + ["unseen words: zebra quartz"]:
         assert again.tokenize(text) == tok.tokenize(text)
+
+
+def test_bpe_detokenize_rebuilds_words_and_prose_spacing():
+    tok = BPETokenizer(vocab_size=40, min_frequency=2, lowercase=False).fit(TEXTS)
+    for text in TEXTS[:3] + ["Tea: I'd see stale coffee, lovely!"]:
+        pieces = tok.tokenize(text)
+        assert len(pieces) > len(text.split())  # rare words are split into several pieces
+        assert tok.detokenize(pieces) == text
+    assert tok.detokenize([]) == ""
 
 
 def test_bpe_must_be_trained_and_unknown_kinds_are_named():

@@ -11,8 +11,11 @@ Three kinds, one interface (``fit(texts)`` returns ``self``, ``tokenize(text)``,
 * ``BPETokenizer``: byte-pair encoding (Sennrich et al. 2016) learned on the training
   texts with HuggingFace ``tokenizers``: starting from characters, the most frequent
   adjacent pair of symbols is merged, repeatedly, until ``vocab_size`` symbols exist.
-  Words are first split on whitespace and punctuation; pieces are plain substrings (no
-  ``##`` continuation marks). Saved as the library's own JSON (``Tokenizer.to_str()``), which loads without running code.
+  Texts are first split into :data:`WORD_PATTERN` words; the last piece of every word
+  carries the mark :data:`WORD_END` (``"tired."`` -> ``["ti", "red</w>", ".</w>"]``), so
+  :meth:`BPETokenizer.detokenize` rebuilds the words exactly and spaces them like
+  :func:`join_words`. Saved as the library's own JSON (``Tokenizer.to_str()``), which
+  loads without running code.
 
 All lowercase by default (``lowercase=False`` keeps case).
 """
@@ -31,6 +34,15 @@ WORD_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
 
 KINDS = ("word", "char", "bpe")
 UNKNOWN = "<unk>"
+WORD_END = "</w>"  # BPE: the suffix of a word's last piece
+_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
+_AFTER = re.compile(r"([(\[{]) ")
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Word tokens back to text: spaces between words, none before ``.,!?;:%)`` or after
+    ``(`` (``["Hi", ",", "you", "!"]`` -> ``"Hi, you!"``)."""
+    return _AFTER.sub(r"\1", _BEFORE.sub(r"\1", " ".join(words)))
 
 
 class CharTokenizer:
@@ -97,14 +109,16 @@ class BPETokenizer:
         self._tok = None
 
     def fit(self, texts: Iterable[str]) -> "BPETokenizer":
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+        from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-        tok = Tokenizer(models.BPE(unk_token=UNKNOWN))
+        tok = Tokenizer(models.BPE(unk_token=UNKNOWN, end_of_word_suffix=WORD_END))
         steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
         tok.normalizer = normalizers.Sequence(steps)
-        tok.pre_tokenizer = pre_tokenizers.Whitespace()  # \w+ | [^\w\s]+
+        tok.pre_tokenizer = pre_tokenizers.Sequence([  # words of WORD_PATTERN, no whitespace
+            pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(WORD_PATTERN), "isolated")])
         trainer = trainers.BpeTrainer(vocab_size=self.vocab_size, min_frequency=self.min_frequency,
-                                      special_tokens=[UNKNOWN], show_progress=False)
+                                      special_tokens=[UNKNOWN], end_of_word_suffix=WORD_END,
+                                      show_progress=False)
         tok.train_from_iterator(list(texts), trainer=trainer)
         self._tok = tok
         return self
@@ -121,7 +135,17 @@ class BPETokenizer:
         return [e.tokens for e in self._tok.encode_batch(texts)]
 
     def detokenize(self, tokens: list[str]) -> str:
-        return " ".join(tokens)
+        """Pieces back to text: pieces up to one ending in :data:`WORD_END` form a word,
+        words are spaced by :func:`join_words` (pieces of a model saved before word-end
+        marks are joined by spaces)."""
+        if not self.marks_word_ends:
+            return " ".join(tokens)
+        return join_words("".join(tokens).replace(WORD_END, " ").split())
+
+    @property
+    def marks_word_ends(self) -> bool:
+        """True when the pieces carry :data:`WORD_END` (every model fitted since 0.x)."""
+        return self._tok is not None and getattr(self._tok.model, "end_of_word_suffix", None) == WORD_END
 
     def to_dict(self) -> dict:
         if self._tok is None:

@@ -22,24 +22,16 @@ import re
 from collections import defaultdict
 from typing import Sequence
 
-from rnnkit.data.text.tokenizers import WORD_PATTERN
+from rnnkit.data.text.tokenizers import WORD_PATTERN, join_words
 
 NAME = "word-by-word"
 NULL = "\0NULL"
 _WORDS = re.compile(WORD_PATTERN)
-_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
-_AFTER = re.compile(r"([(\[{]) ")
 
 
 def _kind(token: str) -> bool:
     """True for a word (letters, digits), False for a punctuation mark or symbol."""
     return bool(re.match(r"\w", token))
-
-
-def join_words(words: Sequence[str]) -> str:
-    """Word tokens back to text: spaces between words, none before ``.,!?;:%)`` or after
-    ``(`` (``["Hi", ",", "you", "!"]`` -> ``"Hi, you!"``)."""
-    return _AFTER.sub(r"\1", _BEFORE.sub(r"\1", " ".join(words)))
 
 
 class WordByWord:

@@ -43,6 +43,8 @@ class Seq2SeqConfig(StrictSettings):
     attention: str = "luong"  # "bahdanau" (additive) or "luong" (general, multiplicative)
     attention_size: int = 128  # width A of the additive attention (bahdanau only)
     dropout: float = 0.2  # dropout on embeddings, between layers and on the attentional vector
+    lexicon_top_k: int = 0  # > 0: bias the decoder with an IBM-1 lexicon of the training pairs
+    #                         keeping this many translations per source token (0 = off)
     # -- decoding
     beam: int = 5  # default beam width of translate(); 1 = greedy
     length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
@@ -55,6 +57,7 @@ class Seq2SeqConfig(StrictSettings):
     lr: float = 2e-3
     grad_clip_norm: float = 1.0
     label_smoothing: float = 0.0  # cross-entropy label smoothing
+    word_dropout: float = 0.0  # share of source and decoder-input tokens turned to <unk> in training
     patience: int = 2  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.05  # share of the training pairs held out for early stopping
     seed: int = 0
@@ -78,6 +81,7 @@ class Seq2SeqConfig(StrictSettings):
                                       "bidirectional encoder has hidden_size // 2 per direction)",
                                       got=self.hidden_size, fix=f"use {self.hidden_size + 1}"))
         check_int("patience", self.patience, low=0)
+        check_int("lexicon_top_k", self.lexicon_top_k, low=0)
         check_int("seed", self.seed, low=0)
         for name in ("lowercase_source", "lowercase_target", "replace_unknown"):
             if not isinstance(getattr(self, name), bool):
@@ -85,6 +89,7 @@ class Seq2SeqConfig(StrictSettings):
                                           got=repr(getattr(self, name))))
         _check_share("dropout", self.dropout, 0.0, 1.0)
         _check_share("label_smoothing", self.label_smoothing, 0.0, 1.0)
+        _check_share("word_dropout", self.word_dropout, 0.0, 1.0)
         _check_share("val_fraction", self.val_fraction, 0.0, 0.5,
                      fix="use 0 to train on everything without early stopping")
         for name in ("lr", "grad_clip_norm", "length_ratio"):

@@ -26,6 +26,7 @@ a training target over ``max_target_length`` tokens is cut with a warning.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from rnnkit.tasks.sampling import check_sampling
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
 from rnnkit.tasks.seq2seq.datasets import SEP
 from rnnkit.tasks.seq2seq.encoding import detokenize, encode, fit_encoder, tokens
+from rnnkit.tasks.seq2seq.lexicon import ibm1_lexicon
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.plotting import save_attention
 from rnnkit.tasks.seq2seq.training import total_nll, train_network
@@ -102,6 +104,8 @@ class Seq2Seq(ConfigParams):
         y = self._targets(target_enc, targets, "fit")
         torch.manual_seed(cfg.seed)
         model = self._build(len(source_enc.vocab), len(target_enc.vocab))
+        if cfg.lexicon_top_k:
+            model.set_lexicon(*ibm1_lexicon(x, y, len(source_enc.vocab), top_k=cfg.lexicon_top_k))
         history = train_network(model, x, y, cfg, out_dir, resume)
         baseline = WordByWord().fit(sources, targets) if dictionary else None
         self.__dict__.pop("metrics_", None)
@@ -115,7 +119,8 @@ class Seq2Seq(ConfigParams):
         return Seq2SeqNet(source_vocab=source_vocab, target_vocab=target_vocab,
                           embedding_dim=cfg.embedding_dim, cell=cfg.cell, hidden_size=cfg.hidden_size,
                           num_layers=cfg.num_layers, attention=cfg.attention,
-                          attention_size=cfg.attention_size, dropout=cfg.dropout)
+                          attention_size=cfg.attention_size, dropout=cfg.dropout,
+                          lexicon_top_k=cfg.lexicon_top_k)
 
     def _pairs(self, sources, targets, method: str) -> tuple[list[str], list[str]]:
         where = f"{WHO}.{method}"
@@ -224,15 +229,18 @@ class Seq2Seq(ConfigParams):
 
     def _words(self, h: decoding.Hypothesis, source: str) -> list[str]:
         """Output tokens, an ``<unk>`` replaced (``replace_unknown``) by the dictionary
-        translation of the most attended source word (or that word itself)."""
+        translation of the most attended source word (or that word itself); punctuation
+        and ``<sep>`` are never chosen."""
         words = self.target_encoder_.vocab.decode(h.tokens)
         if not (self.config.replace_unknown and UNK in words and h.attention):
             return words
         src = self._source_words(source)
+        is_word = np.array([bool(re.match(r"\w", w)) for w in src] or [False])
         for t, w in enumerate(words):
             if w == UNK and t < len(h.attention):
-                s = int(np.argmax(h.attention[t]))
-                if s < len(src) and src[s] != SEP:
+                weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
+                s = int(np.argmax(np.where(is_word[: len(weights)], weights, -1.0)))
+                if s < len(src) and is_word[s]:
                     lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
                     words[t] = lexicon.get(src[s].lower(), src[s])
         return words
@@ -242,8 +250,6 @@ class Seq2Seq(ConfigParams):
         word tokenizer allows it."""
         read = tokens(self.source_encoder_, [source], f"{WHO}.translate")[0]
         if self.source_encoder_.tokenizer.kind == "word" and SEP not in source:
-            import re
-
             cased = re.findall(WORD_PATTERN, source)
             if len(cased) >= len(read):
                 return cased[: len(read)]

@@ -11,7 +11,12 @@ For a source ``x`` of ``S`` tokens and a target ``y`` of ``T`` tokens (``y_0 = <
         h_t, s_t = RNN_dec([Embed_y(y_{t-1}) ; f_{t-1}], s_{t-1})   # input feeding
         c_t, a_t = attention(h_t, k)               # context (N, H), weights (N, S)
         f_t = tanh(W_c [c_t ; h_t])                # attentional vector (N, H)
-        p(y_t | y_<t, x) = softmax(W_o dropout(f_t) + b_o)          # (N, V_y)
+        p(y_t | y_<t, x) = softmax(W_o dropout(f_t) + b_o [+ log(p_lex_t + eps)])  # (N, V_y)
+
+With a lexicon (``lexicon_top_k > 0``; :mod:`~rnnkit.tasks.seq2seq.lexicon`, Arthur et al.
+2016), ``p_lex_t(e) = sum_s a_t(s) lex(e | x_s)``: each source token's ``K`` most probable
+translations, weighted by the step's attention, added in log space with ``eps = 1e-3``
+(the lexicon is a fixed buffer; gradients reach the attention through it).
 
 ``attention`` is Bahdanau (additive) or Luong (general), masked over source padding (see
 :mod:`~rnnkit.tasks.seq2seq.attention`). The encoder reads the padded batch with
@@ -32,6 +37,7 @@ from rnnkit.data.text.vocab import PAD_ID
 from rnnkit.tasks.seq2seq.attention import make_attention, padding_mask
 
 CELLS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
+LEXICON_EPS = 1e-3  # log(p_lex + eps): a word outside the lexicon is damped, not forbidden
 
 
 @dataclass
@@ -44,18 +50,27 @@ class DecoderState:
     keys: Tensor  # (N, S, H) encoder outputs
     projected: Tensor  # (N, S, A or H) keys projected by the attention
     pad: Tensor  # (N, S) True at source padding
+    lex_index: Tensor | None = None  # (N, S * K) target ids of each source token's lexicon row
+    lex_prob: Tensor | None = None  # (N, S, K) their probabilities (0 at padding)
 
     def select(self, index: Tensor) -> "DecoderState":
         rnn_state = (tuple(s[:, index] for s in self.rnn) if isinstance(self.rnn, tuple)
                      else self.rnn[:, index])
+        lex = (None, None) if self.lex_index is None else (self.lex_index[index], self.lex_prob[index])
         return DecoderState(rnn_state, self.feed[index], self.keys[index], self.projected[index],
-                            self.pad[index])
+                            self.pad[index], *lex)
+
+    def advance(self, rnn_state, feed: Tensor) -> "DecoderState":
+        """The state after one step: new decoder state and attentional vector, same source."""
+        return DecoderState(rnn_state, feed, self.keys, self.projected, self.pad,
+                            self.lex_index, self.lex_prob)
 
 
 class Seq2SeqNet(nn.Module):
     def __init__(self, *, source_vocab: int, target_vocab: int, embedding_dim: int = 128,
                  cell: str = "gru", hidden_size: int = 256, num_layers: int = 1,
-                 attention: str = "luong", attention_size: int = 128, dropout: float = 0.0) -> None:
+                 attention: str = "luong", attention_size: int = 128, dropout: float = 0.0,
+                 lexicon_top_k: int = 0) -> None:
         super().__init__()
         H, E = hidden_size, embedding_dim
         self.cell, self.num_layers, self.hidden_size = cell, num_layers, H
@@ -73,6 +88,18 @@ class Seq2SeqNet(nn.Module):
         self.combine = nn.Linear(2 * H, H, bias=False)  # W_c
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(H, target_vocab)  # W_o, b_o
+        self.lexicon_top_k = lexicon_top_k
+        if lexicon_top_k:  # filled by set_lexicon (fit) or load_state_dict (a saved model)
+            self.register_buffer("lex_index", torch.zeros(source_vocab, lexicon_top_k, dtype=torch.long))
+            self.register_buffer("lex_prob", torch.zeros(source_vocab, lexicon_top_k))
+
+    def set_lexicon(self, index: Tensor, prob: Tensor) -> None:
+        """The lexicon ``(V_x, K)`` target ids and probabilities (see the module doc)."""
+        if not self.lexicon_top_k or index.shape != self.lex_index.shape:
+            raise ValueError(f"lexicon of shape {tuple(index.shape)} for a network with "
+                             f"lexicon_top_k={self.lexicon_top_k}")
+        self.lex_index.copy_(index)
+        self.lex_prob.copy_(prob)
 
     # ---- encoder ------------------------------------------------------------------------------
     def encode(self, src: Tensor, lengths: Tensor) -> DecoderState:
@@ -88,7 +115,11 @@ class Seq2SeqNet(nn.Module):
         else:
             state = torch.tanh(self.bridge(self._join(final)))  # (layers, N, H)
         feed = keys.new_zeros(N, self.hidden_size)  # (N, H)
-        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad)
+        lex = (None, None)
+        if self.lexicon_top_k:
+            prob = self.lex_prob[src].masked_fill(pad[:, :, None], 0.0)  # (N, S, K)
+            lex = (self.lex_index[src].reshape(N, -1), prob)  # (N, S*K), (N, S, K)
+        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad, *lex)
 
     def _join(self, h: Tensor) -> Tensor:
         """``(layers * 2, N, H/2)`` (directions inner) -> ``(layers, N, H)``: the forward and
@@ -107,7 +138,11 @@ class Seq2SeqNet(nn.Module):
         c, a = self.attention(h, state.keys, state.projected, state.pad)  # (N, H), (N, S)
         feed = torch.tanh(self.combine(torch.cat([c, h], dim=-1)))  # (N, H)
         logits = self.out(self.drop(feed))  # (N, V_y)
-        return logits, DecoderState(rnn_state, feed, state.keys, state.projected, state.pad), a
+        if state.lex_index is not None:
+            weight = (a[:, :, None] * state.lex_prob).reshape(a.shape[0], -1)  # (N, S*K)
+            p_lex = logits.new_zeros(logits.shape).scatter_add(1, state.lex_index, weight)  # (N, V_y)
+            logits = logits + torch.log(p_lex + LEXICON_EPS)
+        return logits, state.advance(rnn_state, feed), a
 
     def forward(self, src: Tensor, lengths: Tensor, target_in: Tensor,
                 return_attention: bool = False):

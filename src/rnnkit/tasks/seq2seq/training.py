@@ -6,6 +6,9 @@ the decoder target ``y_1 .. y_n <eos>``. The loss is the token-level cross-entro
     L = -(1 / #tokens) sum_{n, t <= |y_n| + 1} log p(y_{n,t} | y_{n,<t}, x_n)
 
 over the real target tokens of the batch (``<pad>`` ignored), optionally label-smoothed.
+Word dropout (``word_dropout = p``; Gal & Ghahramani 2016, Sennrich & Zhang 2019) turns each
+real token of ``x`` and of the decoder input (``<bos>`` kept) into ``<unk>`` with probability
+``p`` in training, so the model learns to translate around words it has not seen.
 Batches hold pairs of similar source length; a share ``val_fraction`` of the pairs is held
 out for early stopping on the validation loss, with the learning rate halved on plateaus.
 """
@@ -21,7 +24,7 @@ import torch.nn.functional as F
 
 from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.batches import pad_ids
-from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID
+from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
 from rnnkit.train import History, TrainConfig, Trainer
 
@@ -52,6 +55,19 @@ def make_batch(sources: Sequence[list[int]], targets: Sequence[list[int]]):
     target_in, _ = pad_ids([[BOS_ID] + list(t) for t in targets])  # (B, T)
     target_out, _ = pad_ids([list(t) + [EOS_ID] for t in targets])  # (B, T)
     return src, lengths, target_in, target_out
+
+
+def drop_words(batch, p: float):
+    """``batch`` with each real token of the source and of the decoder input (not ``<bos>``)
+    replaced by ``<unk>`` with probability ``p`` (torch's RNG, so a resumed run replays it)."""
+    src, lengths, target_in, target_out = batch
+
+    def drop(ids, keep):
+        hit = (torch.rand(ids.shape, device=ids.device) < p) & keep
+        return ids.masked_fill(hit, UNK_ID)
+
+    return (drop(src, src != PAD_ID), lengths,
+            drop(target_in, (target_in != PAD_ID) & (target_in != BOS_ID)), target_out)
 
 
 def token_loss(model, batch, label_smoothing: float = 0.0, reduction: str = "mean") -> torch.Tensor:
@@ -94,6 +110,8 @@ def train_network(model: torch.nn.Module, sources: list[list[int]], targets: lis
                             schedule="plateau" if val else "none", plateau_patience=1)
 
     def loss_fn(model, batch):
+        if cfg.word_dropout > 0 and model.training:
+            batch = drop_words(batch, cfg.word_dropout)
         return token_loss(model, batch, cfg.label_smoothing)
 
     trainer = Trainer(model, loss_fn, train_cfg, out_dir=out_dir,
