@@ -53,7 +53,7 @@ from rnnkit.tasks.seq2seq.encoding import detokenize, encode, fit_encoder, token
 from rnnkit.tasks.seq2seq.lexicon import ibm1_lexicon
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.plotting import save_attention
-from rnnkit.tasks.seq2seq.training import total_nll, train_network
+from rnnkit.tasks.seq2seq.training import split, total_nll, train_network
 from rnnkit.train.devices import select_device
 
 WHO = "Seq2Seq"
@@ -104,8 +104,10 @@ class Seq2Seq(ConfigParams):
         y = self._targets(target_enc, targets, "fit")
         torch.manual_seed(cfg.seed)
         model = self._build(len(source_enc.vocab), len(target_enc.vocab))
-        if cfg.lexicon_top_k:
-            model.set_lexicon(*ibm1_lexicon(x, y, len(source_enc.vocab), top_k=cfg.lexicon_top_k))
+        if cfg.lexicon_top_k:  # learned on the pairs the network trains on, not its validation
+            fit_idx, _ = split(len(x), cfg.val_fraction, cfg.seed)
+            model.set_lexicon(*ibm1_lexicon([x[i] for i in fit_idx], [y[i] for i in fit_idx],
+                                            len(source_enc.vocab), top_k=cfg.lexicon_top_k))
         history = train_network(model, x, y, cfg, out_dir, resume)
         baseline = WordByWord().fit(sources, targets) if dictionary else None
         self.__dict__.pop("metrics_", None)
