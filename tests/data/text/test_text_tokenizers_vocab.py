@@ -53,6 +53,14 @@ def test_bpe_detokenize_rebuilds_words_and_prose_spacing():
     assert tok.detokenize([]) == ""
 
 
+def test_bpe_without_word_ends_gives_plain_substrings():
+    tok = BPETokenizer(vocab_size=60, min_frequency=2, word_ends=False).fit(TEXTS)
+    tokens = tok.tokenize("lovely tea, stale coffee")
+    assert "".join(tokens) == "lovelytea,stalecoffee" and not tok.marks_word_ends
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.tokenize("lovely tea, stale coffee") == tokens and not again.word_ends
+
+
 def test_bpe_must_be_trained_and_unknown_kinds_are_named():
     with pytest.raises(ConfigError, match="not trained"):
         BPETokenizer().tokenize("x")

@@ -47,9 +47,9 @@ class TextEncoder:
     def fit(cls, texts: Sequence[str], *, tokenizer: str = "word", lowercase: bool = True,
             bpe_vocab_size: int = 8000, min_freq: int = 1, max_vocab: int | None = None,
             max_length: int | None = None, overlong: str = "truncate",
-            where: str = "TextEncoder.fit") -> "TextEncoder":
+            where: str = "TextEncoder.fit", bpe_word_ends: bool = True) -> "TextEncoder":
         tok = make_tokenizer(tokenizer, lowercase=lowercase, bpe_vocab_size=bpe_vocab_size,
-                             bpe_min_frequency=min_freq).fit(texts)
+                             bpe_min_frequency=min_freq, bpe_word_ends=bpe_word_ends).fit(texts)
         self = cls(tok, Vocabulary(RESERVED), max_length, overlong)
         tokens = self.tokens(texts, where, cut=False)  # every token counts for the vocabulary
         self.vocab = Vocabulary.build(tokens, min_freq=min_freq, max_size=max_vocab)

@@ -11,11 +11,14 @@ Three kinds, one interface (``fit(texts)`` returns ``self``, ``tokenize(text)``,
 * ``BPETokenizer``: byte-pair encoding (Sennrich et al. 2016) learned on the training
   texts with HuggingFace ``tokenizers``: starting from characters, the most frequent
   adjacent pair of symbols is merged, repeatedly, until ``vocab_size`` symbols exist.
-  Texts are first split into :data:`WORD_PATTERN` words; the last piece of every word
-  carries the mark :data:`WORD_END` (``"tired."`` -> ``["ti", "red</w>", ".</w>"]``), so
-  :meth:`BPETokenizer.detokenize` rebuilds the words exactly and spaces them like
-  :func:`join_words`. Saved as the library's own JSON (``Tokenizer.to_str()``), which
-  loads without running code.
+  With ``word_ends=True`` (the default) texts are first split into :data:`WORD_PATTERN`
+  words and the last piece of every word carries the mark :data:`WORD_END`
+  (``"tired."`` -> ``["ti", "red</w>", ".</w>"]``), so :meth:`BPETokenizer.detokenize`
+  rebuilds the words exactly and spaces them like :func:`join_words`; models that write
+  text (translation, generation) need this. ``word_ends=False`` splits on whitespace and
+  punctuation runs and leaves pieces unmarked (plain substrings), which cannot be turned
+  back into text; the text classifier uses it. Saved as the library's own JSON
+  (``Tokenizer.to_str()``), which loads without running code.
 
 All lowercase by default (``lowercase=False`` keeps case).
 """
@@ -99,26 +102,32 @@ class BPETokenizer:
     """Subword pieces learned by byte-pair encoding on the training texts.
 
     ``vocab_size`` is the number of symbols (characters plus merges) to learn;
-    ``min_frequency`` the fewest occurrences a pair needs to be merged.
+    ``min_frequency`` the fewest occurrences a pair needs to be merged; ``word_ends`` marks
+    the last piece of each word (see the module doc).
     """
 
     kind = "bpe"
 
-    def __init__(self, vocab_size: int = 8000, min_frequency: int = 2, lowercase: bool = True) -> None:
+    def __init__(self, vocab_size: int = 8000, min_frequency: int = 2, lowercase: bool = True,
+                 word_ends: bool = True) -> None:
         self.vocab_size, self.min_frequency, self.lowercase = vocab_size, min_frequency, lowercase
+        self.word_ends = word_ends
         self._tok = None
 
     def fit(self, texts: Iterable[str]) -> "BPETokenizer":
         from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-        tok = Tokenizer(models.BPE(unk_token=UNKNOWN, end_of_word_suffix=WORD_END))
+        suffix = {"end_of_word_suffix": WORD_END} if self.word_ends else {}
+        tok = Tokenizer(models.BPE(unk_token=UNKNOWN, **suffix))
         steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
         tok.normalizer = normalizers.Sequence(steps)
-        tok.pre_tokenizer = pre_tokenizers.Sequence([  # words of WORD_PATTERN, no whitespace
-            pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(WORD_PATTERN), "isolated")])
+        if self.word_ends:  # words of WORD_PATTERN, no whitespace
+            tok.pre_tokenizer = pre_tokenizers.Sequence([
+                pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(WORD_PATTERN), "isolated")])
+        else:
+            tok.pre_tokenizer = pre_tokenizers.Whitespace()  # \w+ | [^\w\s]+
         trainer = trainers.BpeTrainer(vocab_size=self.vocab_size, min_frequency=self.min_frequency,
-                                      special_tokens=[UNKNOWN], end_of_word_suffix=WORD_END,
-                                      show_progress=False)
+                                      special_tokens=[UNKNOWN], show_progress=False, **suffix)
         tok.train_from_iterator(list(texts), trainer=trainer)
         self._tok = tok
         return self
@@ -144,20 +153,20 @@ class BPETokenizer:
 
     @property
     def marks_word_ends(self) -> bool:
-        """True when the pieces carry :data:`WORD_END` (every model fitted since 0.x)."""
+        """True when the pieces carry :data:`WORD_END` (fitted with ``word_ends=True``)."""
         return self._tok is not None and getattr(self._tok.model, "end_of_word_suffix", None) == WORD_END
 
     def to_dict(self) -> dict:
         if self._tok is None:
             raise ConfigError("BPETokenizer.to_dict: not trained yet; call fit(texts) first")
         return {"kind": self.kind, "vocab_size": self.vocab_size, "min_frequency": self.min_frequency,
-                "lowercase": self.lowercase, "model": json.loads(self._tok.to_str())}
+                "lowercase": self.lowercase, "word_ends": self.word_ends, "model": json.loads(self._tok.to_str())}
 
     @classmethod
     def from_dict(cls, d: dict) -> "BPETokenizer":
         from tokenizers import Tokenizer
 
-        self = cls(d["vocab_size"], d["min_frequency"], d["lowercase"])
+        self = cls(d["vocab_size"], d["min_frequency"], d["lowercase"], d.get("word_ends", False))
         try:
             self._tok = Tokenizer.from_str(json.dumps(d["model"]))
         except Exception as err:  # the library raises a plain Exception on a bad document
@@ -168,14 +177,14 @@ class BPETokenizer:
 
 
 def make_tokenizer(kind: str, *, lowercase: bool = True, bpe_vocab_size: int = 8000,
-                   bpe_min_frequency: int = 2):
+                   bpe_min_frequency: int = 2, bpe_word_ends: bool = True):
     """A new (unfitted) tokenizer of ``kind`` (``"word"``, ``"char"`` or ``"bpe"``)."""
     if kind == "word":
         return WordTokenizer(lowercase)
     if kind == "char":
         return CharTokenizer(lowercase)
     if kind == "bpe":
-        return BPETokenizer(bpe_vocab_size, bpe_min_frequency, lowercase)
+        return BPETokenizer(bpe_vocab_size, bpe_min_frequency, lowercase, bpe_word_ends)
     raise ConfigError(unknown_name("tokenizer", str(kind), KINDS))
 
 

@@ -82,7 +82,8 @@ class TextClassifier(ConfigParams):
         encoder = TextEncoder.fit(texts, tokenizer=cfg.tokenizer, lowercase=cfg.lowercase,
                                   bpe_vocab_size=cfg.bpe_vocab_size, min_freq=cfg.min_freq,
                                   max_vocab=cfg.max_vocab, max_length=cfg.max_length,
-                                  overlong=cfg.overlong, where=f"{WHO}.fit")
+                                  overlong=cfg.overlong, where=f"{WHO}.fit",
+                                  bpe_word_ends=False)  # never written back as text
         ids = encoder.encode(texts, f"{WHO}.fit")
         loss = make_loss(multilabel, loss_weights(cfg.class_weight, classes, targets))
         torch.manual_seed(cfg.seed)
