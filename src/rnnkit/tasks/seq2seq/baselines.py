@@ -19,10 +19,10 @@ the dictionary) is used.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Sequence
 
 from rnnkit.data.text.tokenizers import WORD_PATTERN, join_words
+from rnnkit.tasks.seq2seq.lexicon import ibm1
 
 NAME = "word-by-word"
 NULL = "\0NULL"
@@ -47,18 +47,7 @@ class WordByWord:
 
     def fit(self, sources: Sequence[str], targets: Sequence[str]) -> "WordByWord":
         pairs = [(self._source(s) + [NULL], _WORDS.findall(t)) for s, t in zip(sources, targets)]
-        t = defaultdict(lambda: 1.0)  # uniform start: every co-occurring (f, e) weighs 1
-        for _ in range(self.iterations):
-            count: dict[tuple[str, str], float] = defaultdict(float)
-            total: dict[str, float] = defaultdict(float)
-            for F, E in pairs:
-                for e in E:
-                    weights = [t[(f, e)] for f in F]
-                    z = sum(weights)
-                    for f, w in zip(F, weights):
-                        count[(f, e)] += w / z
-                        total[f] += w / z
-            t = defaultdict(float, {(f, e): c / total[f] for (f, e), c in count.items()})
+        t = ibm1(pairs, self.iterations)
         best: dict[str, tuple[float, str]] = {}
         for (f, e), p in t.items():
             if f != NULL and _kind(f) == _kind(e) and (f not in best or (p, e) > best[f]):

@@ -21,7 +21,7 @@ leaves word order, agreement and idioms to the network.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from typing import Hashable, Sequence
 
 import torch
 
@@ -29,6 +29,25 @@ from rnnkit.data.text.vocab import RESERVED
 
 NULL = -1
 FIRST_ID = len(RESERVED)  # ids below this are reserved
+
+
+def ibm1(pairs: Sequence[tuple[Sequence[Hashable], Sequence[Hashable]]], iterations: int = 5
+         ) -> dict[tuple[Hashable, Hashable], float]:
+    """``t(e | f)`` for every co-occurring ``(f, e)`` of ``pairs`` ``(source tokens with the
+    NULL token among them, target tokens)``, after ``iterations`` EM rounds (module doc)."""
+    t: dict = defaultdict(lambda: 1.0)  # uniform start: every co-occurring (f, e) weighs 1
+    for _ in range(iterations):
+        count: dict = defaultdict(float)
+        total: dict = defaultdict(float)
+        for F, E in pairs:
+            for e in E:
+                weights = [t[(f, e)] for f in F]
+                z = sum(weights)
+                for f, w in zip(F, weights):
+                    count[(f, e)] += w / z
+                    total[f] += w / z
+        t = defaultdict(float, {(f, e): c / total[f] for (f, e), c in count.items()})
+    return t
 
 
 def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
@@ -43,19 +62,7 @@ def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[in
         e = [j for j in y if j >= FIRST_ID]
         if e:
             pairs.append((f, e))
-    t: dict[tuple[int, int], float] = defaultdict(lambda: 1.0)  # uniform start
-    for _ in range(iterations):
-        count: dict[tuple[int, int], float] = defaultdict(float)
-        for f, e in pairs:
-            for j in e:
-                row = [t[(i, j)] for i in f]
-                z = sum(row)
-                for i, p in zip(f, row):
-                    count[(i, j)] += p / z
-        total: dict[int, float] = defaultdict(float)
-        for (i, _), c in count.items():
-            total[i] += c
-        t = defaultdict(float, {(i, j): c / total[i] for (i, j), c in count.items()})
+    t = ibm1(pairs, iterations)
     best: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for (i, j), p in t.items():
         if i != NULL:
