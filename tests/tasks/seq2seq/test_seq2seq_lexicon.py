@@ -24,7 +24,16 @@ def test_ibm1_learns_word_translations_from_cooccurrence():
         assert int(index[f, 0]) == f and float(prob[f, 0]) > 0.5
         assert math.isclose(float(prob[f].sum()), 1.0, rel_tol=1e-6)
     assert float(prob[:4].abs().sum()) == 0 and float(prob[8].abs().sum()) == 0  # reserved, unseen
-    assert not ((index[prob > 0] < 4).any())  # <pad> <unk> <bos> <eos> are never translations
+    assert not ((index[prob > 0] < 4).any())  # <pad> <unk> <bos> <eos> are not translations here
+
+
+def test_a_rare_translation_points_to_unk():
+    # source 8 always comes with a target too rare for the vocabulary (<unk> = 1)
+    sources = [[4, 8], [4, 5], [8, 5], [4, 5, 8]]
+    targets = [[4, 1], [4, 5], [1, 5], [4, 5, 1]]
+    index, prob = ibm1_lexicon(sources, targets, source_vocab=9, top_k=2, iterations=10)
+    assert int(index[8, 0]) == 1 and float(prob[8, 0]) > 0.5
+    assert float(prob[1].abs().sum()) == 0  # a source <unk> has no row
 
 
 def test_lexical_bias_is_attention_weighted_lexicon():

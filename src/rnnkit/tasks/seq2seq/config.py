@@ -31,6 +31,8 @@ class Seq2SeqConfig(StrictSettings):
     lowercase_target: bool = False  # keep the target's case, so outputs read as text
     bpe_vocab_size: int = 8000  # symbols BPE learns per side (tokenizer="bpe" only)
     min_freq: int = 2  # a token needs this many training occurrences to get its own id
+    target_min_freq: int | None = None  # the same for target tokens; None = min_freq. Rarer
+    #   targets become <unk>, which the decoder learns to write and replace_unknown fills in
     max_vocab: int | None = 20000  # most ids per side (reserved ones included); None = no cap
     max_source_length: int | None = 60  # source tokens; None = no limit
     max_target_length: int = 60  # target tokens in training; also the decoding cap
@@ -72,7 +74,7 @@ class Seq2SeqConfig(StrictSettings):
         for name in ("bpe_vocab_size", "min_freq", "max_target_length", "embedding_dim",
                      "num_layers", "attention_size", "beam", "epochs", "batch_size"):
             check_int(name, getattr(self, name), low=1)
-        for name, low in (("max_vocab", 5), ("max_source_length", 1)):
+        for name, low in (("max_vocab", 5), ("max_source_length", 1), ("target_min_freq", 1)):
             if getattr(self, name) is not None:
                 check_int(name, getattr(self, name), low=low, optional=True)
         check_int("hidden_size", self.hidden_size, low=2)

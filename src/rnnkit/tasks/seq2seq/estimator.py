@@ -98,6 +98,8 @@ class Seq2Seq(ConfigParams):
                     max_vocab=cfg.max_vocab, where=f"{WHO}.fit")
         source_enc = fit_encoder(sources, lowercase=cfg.lowercase_source, max_length=cfg.max_source_length,
                                  overlong=cfg.overlong, **side)
+        if cfg.target_min_freq is not None:
+            side["min_freq"] = cfg.target_min_freq
         target_enc = fit_encoder(targets, lowercase=cfg.lowercase_target, max_length=None,
                                  overlong="truncate", **side)
         x = encode(source_enc, sources, f"{WHO}.fit")

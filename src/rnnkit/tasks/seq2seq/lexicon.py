@@ -8,9 +8,10 @@ uniform start over co-occurring ids and ``iterations`` rounds of EM::
     E-step: for each pair and target id e: c(f, e) += t(e|f) / sum_{f' in x + NULL} t(e|f')
     M-step: t(e | f) = c(f, e) / sum_e' c(f, e')
 
-Each source id keeps its ``top_k`` most probable target ids (renormalised to sum to 1);
-reserved ids (``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are neither sources nor targets
-of the lexicon. The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the
+Each source id keeps its ``top_k`` most probable target ids (renormalised to sum to 1).
+Reserved ids are never sources; ``<unk>`` is the one reserved target: a source word whose
+translations are too rare for the target vocabulary points to ``<unk>``, which the
+estimator's ``replace_unknown`` then fills in from the word dictionary. The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the
 lexicon row of every source token weighted by the step's attention (Arthur et al. 2016,
 "Incorporating Discrete Translation Lexicons into Neural Machine Translation", the bias
 method) — see :class:`~rnnkit.tasks.seq2seq.model.Seq2SeqNet`. It hands a network trained
@@ -25,7 +26,7 @@ from typing import Hashable, Sequence
 
 import torch
 
-from rnnkit.data.text.vocab import RESERVED
+from rnnkit.data.text.vocab import RESERVED, UNK_ID
 
 NULL = -1
 FIRST_ID = len(RESERVED)  # ids below this are reserved
@@ -59,7 +60,7 @@ def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[in
     pairs = []
     for x, y in zip(sources, targets):
         f = sorted({i for i in x if i >= FIRST_ID}) + [NULL]
-        e = [j for j in y if j >= FIRST_ID]
+        e = [j for j in y if j >= FIRST_ID or j == UNK_ID]
         if e:
             pairs.append((f, e))
     t = ibm1(pairs, iterations)
