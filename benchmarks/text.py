@@ -47,6 +47,8 @@ def collect(seconds: dict[str, float]) -> str:
             body = path.read_text(encoding="utf-8").strip().splitlines()
             if body and body[0].startswith("# "):  # the part's own title
                 body = body[1:]
+            while body and not body[0].strip():
+                body = body[1:]
             lines += [line.replace("## ", "### ", 1) if line.startswith("## ") else line
                       for line in body] + [""]
         else:
