@@ -10,7 +10,7 @@ number of characters. The n-gram rows are order 5 (the baseline ``evaluate`` rep
 order 7 (a stronger n-gram, shown for context).
 
 Writes ``benchmarks/out/lm.json`` and ``.md`` (the table and a few generated samples) and
-prints them. About 8-9 minutes on two (shared) CPU cores with the defaults.
+prints them. About 12-13 minutes on two (shared) CPU cores with the defaults.
 
     python benchmarks/lm.py [--set key=value ...]
 """
@@ -37,7 +37,7 @@ from rnnkit.tasks.lm.datasets import fortunes  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 SETTINGS = dict(tokenizer="char", cell="lstm", embedding_dim=64, hidden_size=256, num_layers=1,
-                dropout=0.1, bptt=50, batch_size=64, epochs=5, lr=4e-3, patience=1,
+                dropout=0.1, bptt=50, batch_size=64, epochs=12, lr=4e-3, patience=2,
                 val_fraction=0.05, seed=0, progress="plain")
 PROMPTS = ["The ", "Q: Why did the ", "Life is ", "It is a truth universally acknowledged"]
 

@@ -2,7 +2,7 @@
 (``lm.py``) and translation + chat (``seq2seq.py``), run one after the other with their
 defaults, then their tables gathered into ``benchmarks/out/text.md``.
 
-About 1 h 15 min on two CPU cores (sentiment ~9 min, language model ~10 min, translation and
+About an hour on two CPU cores (sentiment ~9 min, language model ~12 min, translation and
 chat ~40 min). ``--collect`` skips the runs and only gathers the tables the three scripts
 wrote last; ``--only NAME`` (repeatable) runs some of them.
 
