@@ -92,7 +92,8 @@ class WordTokenizer:
         return self._regex.findall(text.lower() if self.lowercase else text)
 
     def detokenize(self, tokens: list[str]) -> str:
-        return " ".join(tokens)
+        """Words spaced like prose (:func:`join_words`)."""
+        return join_words(tokens)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "lowercase": self.lowercase, "pattern": self.pattern}
@@ -145,16 +146,11 @@ class BPETokenizer:
 
     def detokenize(self, tokens: list[str]) -> str:
         """Pieces back to text: pieces up to one ending in :data:`WORD_END` form a word,
-        words are spaced by :func:`join_words` (pieces of a model saved before word-end
-        marks are joined by spaces)."""
-        if not self.marks_word_ends:
+        words are spaced by :func:`join_words` (unmarked pieces, ``word_ends=False``, can
+        only be joined by spaces)."""
+        if not self.word_ends:
             return " ".join(tokens)
         return join_words("".join(tokens).replace(WORD_END, " ").split())
-
-    @property
-    def marks_word_ends(self) -> bool:
-        """True when the pieces carry :data:`WORD_END` (fitted with ``word_ends=True``)."""
-        return self._tok is not None and getattr(self._tok.model, "end_of_word_suffix", None) == WORD_END
 
     def to_dict(self) -> dict:
         if self._tok is None:

@@ -250,14 +250,7 @@ class LanguageModel(ConfigParams):
             out.append(token)
             logits, state = model.step(torch.tensor([token], device=device), state)
             last = logits[0]
-        return self.text_of(self.encoder_.vocab.decode(out))
-
-    def text_of(self, tokens: list[str]) -> str:
-        """Generated tokens as text: characters joined, BPE pieces rebuilt into words (the
-        tokenizer's ``detokenize``), words joined by spaces."""
-        if self.encoder_.tokenizer.kind == "bpe":
-            return self.encoder_.tokenizer.detokenize(tokens)
-        return self.joiner.join(tokens)
+        return self.encoder_.tokenizer.detokenize(self.encoder_.vocab.decode(out))
 
     def stream(self, top: int = 10) -> LMStream:
         """A fresh stateful reader: ``stream.step(text_or_token)`` returns the next-token

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from rnnkit.data.text.encoder import TextEncoder
-from rnnkit.data.text.tokenizers import join_words, make_tokenizer, tokenize_all
+from rnnkit.data.text.tokenizers import make_tokenizer, tokenize_all
 from rnnkit.data.text.vocab import RESERVED, Vocabulary
 from rnnkit.errors import DataError, problem
 from rnnkit.tasks.seq2seq.datasets import SEP
@@ -56,12 +56,3 @@ def _with_sep(tokenizer, text: str) -> list[str]:
 def encode(encoder: TextEncoder, texts: Sequence[str], where: str) -> list[list[int]]:
     """Ids of every text (see :func:`tokens`)."""
     return [encoder.vocab.encode(t) for t in tokens(encoder, texts, where)]
-
-
-def detokenize(encoder: TextEncoder, words: list[str]) -> str:
-    """Target tokens back to text: word tokens spaced like prose (no space before ``.,!?``),
-    characters joined, BPE pieces joined into their words (see the tokenizer)."""
-    kind = encoder.tokenizer.kind
-    if kind == "char":
-        return "".join(words)
-    return join_words(words) if kind == "word" else encoder.tokenizer.detokenize(words)

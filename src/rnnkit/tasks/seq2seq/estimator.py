@@ -49,7 +49,7 @@ from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
 from rnnkit.tasks.sampling import check_sampling
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
 from rnnkit.tasks.seq2seq.datasets import SEP
-from rnnkit.tasks.seq2seq.encoding import detokenize, encode, fit_encoder, tokens
+from rnnkit.tasks.seq2seq.encoding import encode, fit_encoder, tokens
 from rnnkit.tasks.seq2seq.lexicon import ibm1_lexicon
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.plotting import save_attention
@@ -229,7 +229,7 @@ class Seq2Seq(ConfigParams):
     predict = translate
 
     def _text(self, h: decoding.Hypothesis, source: str) -> str:
-        return detokenize(self.target_encoder_, self._words(h, source))
+        return self.target_encoder_.tokenizer.detokenize(self._words(h, source))
 
     def _words(self, h: decoding.Hypothesis, source: str) -> list[str]:
         """Output tokens, an ``<unk>`` replaced (``replace_unknown``) by the dictionary
@@ -239,13 +239,14 @@ class Seq2Seq(ConfigParams):
         if not (self.config.replace_unknown and UNK in words and h.attention):
             return words
         src = self._source_words(source)
-        is_word = np.array([bool(re.match(r"\w", w)) for w in src] or [False])
+        is_word = np.array([bool(re.match(r"\w", w)) for w in src], dtype=bool)
+        lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
         for t, w in enumerate(words):
             if w == UNK and t < len(h.attention):
                 weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
-                s = int(np.argmax(np.where(is_word[: len(weights)], weights, -1.0)))
-                if s < len(src) and is_word[s]:
-                    lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
+                words_here = is_word[: len(weights)]
+                if words_here.any():
+                    s = int(np.argmax(np.where(words_here, weights, -np.inf)))
                     words[t] = lexicon.get(src[s].lower(), src[s])
         return words
 
@@ -350,7 +351,7 @@ class Seq2Seq(ConfigParams):
             h = decoding.sample(self._step_fn(chat=True), state, 1,
                                 self._max_len(len(ids[0]), max_length), temperature=temperature,
                                 top_k=top_k, top_p=top_p, seed=seed, device=device)[0]
-        return detokenize(self.target_encoder_, self.target_encoder_.vocab.decode(h.tokens))
+        return self.target_encoder_.tokenizer.detokenize(self.target_encoder_.vocab.decode(h.tokens))
 
     # ---- persistence ------------------------------------------------------------------------
     def save(self, path) -> Path:
