@@ -51,15 +51,14 @@ import torch  # noqa: E402
 
 import rnnkit  # noqa: E402
 from rnnkit.config_file import parse_value  # noqa: E402
-from rnnkit.tasks.seq2seq.datasets import (_bucket, chitchat_pairs, ding_pairs, group_pairs,  # noqa: E402
-                                           parse_ding)
+from rnnkit.tasks.seq2seq.datasets import chitchat_pairs, ding_pairs  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 MT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=128, hidden_size=256,
           dropout=0.3, word_dropout=0.1, label_smoothing=0.1, lexicon_top_k=8, min_freq=1,
           max_vocab=20000, batch_size=32, epochs=12, lr=2e-3, patience=2, val_fraction=0.05,
           beam=5, length_penalty="length", alpha=1.0, seed=0, progress="plain")
-DEV = (0.08, 0.145)  # --dev: the groups whose hash lies here are the dev set (test is < 0.08)
+DEV_FRACTION = 0.065  # --dev: ding_pairs' dev split, the groups hashed into [0.08, 0.145)
 CHAT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=96, hidden_size=192,
             dropout=0.1, min_freq=3, max_vocab=6000, batch_size=64, epochs=2, lr=3e-3, patience=1,
             val_fraction=0.03, lowercase_target=True, max_source_length=45, max_target_length=20,
@@ -71,26 +70,11 @@ EXAMPLES = ["Ich bin müde.", "Wie spät ist es?", "Das Wetter ist heute schön.
             "Er hat das Buch nicht gelesen."]
 
 
-def dev_split() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
-    """``(train, dev)``: the training pairs split by group (as ``ding_pairs`` splits off
-    test), dev = the groups whose hash lies in :data:`DEV`; the test pairs are in neither."""
-    pairs = parse_ding()
-    groups = group_pairs(pairs)
-    first: dict[int, str] = {}
-    for (d, _), g in zip(pairs, groups):
-        first.setdefault(g, d)
-    train, dev = ([], []), ([], [])
-    for (d, e), g in zip(pairs, groups):
-        where = _bucket(first[g])
-        if where >= DEV[0]:
-            side = dev if where < DEV[1] else train
-            side[0].append(d)
-            side[1].append(e)
-    return train, dev
-
-
 def translation(settings: dict, dev: bool = False) -> dict:
-    train, test = dev_split() if dev else (ding_pairs("train"), ding_pairs("test"))
+    if dev:
+        train, test = ding_pairs("train", dev_fraction=DEV_FRACTION), ding_pairs("dev", dev_fraction=DEV_FRACTION)
+    else:
+        train, test = ding_pairs("train"), ding_pairs("test")
     started = time.perf_counter()
     mt = rnnkit.Seq2Seq(**settings).fit(*train)
     train_seconds = time.perf_counter() - started
@@ -179,7 +163,7 @@ def markdown(result: dict) -> str:
                   f"epochs in {mt['train_seconds']} s; decoding + scoring {mt['eval_seconds']} s.", "",
                   "| system | BLEU | chrF |", "|---|---|---|"]
         lines += [f"| {k} | {v['bleu']:.2f} | {v['chrf']:.2f} |" for k, v in mt["table"].items()]
-        lines += ["", "Examples (beam 5):", ""] + [f"- {k} -> {v}" for k, v in mt["examples"].items()]
+        lines += ["", f"Examples (beam {mt['settings']['beam']}):", ""] + [f"- {k} -> {v}" for k, v in mt["examples"].items()]
         lines += ["", f"{scored.capitalize()} samples:", ""]
         for s in mt["samples"]:
             lines += [f"- de: {s['source']}", f"  - reference: {s['reference']}"] + \

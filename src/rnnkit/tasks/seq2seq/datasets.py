@@ -104,26 +104,39 @@ def group_pairs(pairs: list[tuple[str, str]]) -> list[int]:
     return [ids[r] for r in roots]
 
 
-def _check_split(split: str, test_fraction: float, who: str) -> None:
-    if split not in SPLITS:
-        raise ConfigError(problem(f"{who}: split", expected="'train', 'test' or 'all'", got=repr(split)))
+def _check_split(split: str, test_fraction: float, who: str, splits: tuple = SPLITS) -> None:
+    if split not in splits:
+        raise ConfigError(problem(f"{who}: split", expected=" or ".join(map(repr, splits)),
+                                  got=repr(split)))
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ConfigError(problem(f"{who}: test_fraction", expected="a number in (0, 1)",
                                   got=repr(test_fraction)))
 
 
-def ding_pairs(split: str = "train", test_fraction: float = 0.08, path: PathLike = DING_PATH
-               ) -> tuple[list[str], list[str]]:
+def ding_pairs(split: str = "train", test_fraction: float = 0.08, path: PathLike = DING_PATH,
+               dev_fraction: float = 0.0) -> tuple[list[str], list[str]]:
     """``(german, english)`` sentence lists of one split of the Ding whole-sentence pairs
-    (see the module doc); no German or English sentence is in both splits."""
-    _check_split(split, test_fraction, "ding_pairs")
+    (see the module doc); no German or English sentence is in two splits.
+
+    ``dev_fraction > 0`` carves a development split out of training (groups whose hash
+    lies in ``[test_fraction, test_fraction + dev_fraction)``): ``"train"`` then leaves
+    them out and ``"dev"`` returns them; the test split does not change."""
+    _check_split(split, test_fraction, "ding_pairs", SPLITS + ("dev",))
+    if not isinstance(dev_fraction, (int, float)) or not 0 <= dev_fraction < 1 - test_fraction:
+        raise ConfigError(problem("ding_pairs: dev_fraction", expected=f"a number in [0, {1 - test_fraction:g})",
+                                  got=repr(dev_fraction)))
+    if split == "dev" and not dev_fraction:
+        raise ConfigError(problem("ding_pairs: split 'dev'", expected="dev_fraction > 0",
+                                  got=dev_fraction, fix="pass dev_fraction=0.065 (say)"))
     pairs = parse_ding(path)
     groups = group_pairs(pairs)
     first: dict[int, str] = {}
     for (d, _), g in zip(pairs, groups):
         first.setdefault(g, d)
-    chosen = [p for p, g in zip(pairs, groups)
-              if split == "all" or (_bucket(first[g]) < test_fraction) == (split == "test")]
+    edges = {"test": (0.0, test_fraction), "dev": (test_fraction, test_fraction + dev_fraction),
+             "train": (test_fraction + dev_fraction, 1.0), "all": (0.0, 1.0)}
+    low, high = edges[split]
+    chosen = [p for p, g in zip(pairs, groups) if low <= _bucket(first[g]) < high]
     return [d for d, _ in chosen], [e for _, e in chosen]
 
 

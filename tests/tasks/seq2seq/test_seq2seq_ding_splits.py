@@ -1,0 +1,41 @@
+"""ding_pairs on a small file in the dictionary's format: cleaning, splits, the dev split."""
+
+import pytest
+
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.seq2seq.datasets import ding_pairs
+
+
+@pytest.fixture(scope="module")
+def ding_file(tmp_path_factory):
+    lines = ["# comment line", "Haus {n} :: house"]  # a word entry: not a sentence
+    for i in range(300):
+        lines.append(f"Satz Nummer {i} ist hier. | Noch ein Satz {i}! :: Sentence number {i} is here. | "
+                     f"One more sentence {i}!")
+    lines.append("Ich bin müde [ugs.]. :: I'm tired.")
+    lines.append("Ich bin so müde. :: I'm tired.")  # shares its English with the line above
+    path = tmp_path_factory.mktemp("ding") / "de-en"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_splits_partition_the_sentences_and_keep_groups_whole(ding_file):
+    test = ding_pairs("test", path=ding_file, test_fraction=0.2)
+    train = ding_pairs("train", path=ding_file, test_fraction=0.2)
+    everything = ding_pairs("all", path=ding_file, test_fraction=0.2)
+    assert len(everything[0]) == 602 and ("Ich bin müde." , "I'm tired.") in zip(*everything)
+    assert sorted(train[0] + test[0]) == sorted(everything[0])
+    assert not set(train[1]) & set(test[1]) and 60 < len(test[0]) < 180
+    dev = ding_pairs("dev", path=ding_file, test_fraction=0.2, dev_fraction=0.2)
+    rest = ding_pairs("train", path=ding_file, test_fraction=0.2, dev_fraction=0.2)
+    assert sorted(rest[0] + dev[0]) == sorted(train[0])  # dev comes out of training only
+    assert not set(rest[1]) & set(dev[1]) and len(dev[0]) > 40
+    assert ding_pairs("test", path=ding_file, test_fraction=0.2, dev_fraction=0.2) == test
+
+
+@pytest.mark.parametrize("kwargs, match", [({"split": "dev"}, "dev_fraction"),
+                                           ({"split": "valid"}, "split"),
+                                           ({"dev_fraction": 0.95}, "dev_fraction")])
+def test_bad_split_arguments_are_named(ding_file, kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        ding_pairs(path=ding_file, **kwargs)
