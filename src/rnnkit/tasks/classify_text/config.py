@@ -50,6 +50,8 @@ class TextClassifierConfig(StrictSettings):
     grad_clip_norm: float = 1.0
     patience: int = 3  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.1  # share of the training texts held out for early stopping
+    refit: bool = False  # after early stopping, train a fresh network on *all* the texts for
+    #                      the best epoch count it found (the held-out share is not wasted)
     keep_train_texts: bool = True  # keep the training texts in the model file, so a loaded
     #                                model's evaluate() refits the TF-IDF baseline
     seed: int = 0
@@ -72,7 +74,7 @@ class TextClassifierConfig(StrictSettings):
                 _check_int(name, getattr(self, name), low=low, optional=True)
         _check_int("patience", self.patience, low=0)
         _check_int("seed", self.seed, low=0)
-        for name in ("lowercase", "freeze_embeddings", "bidirectional", "keep_train_texts"):
+        for name in ("lowercase", "freeze_embeddings", "bidirectional", "keep_train_texts", "refit"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
                                           got=repr(getattr(self, name))))
@@ -87,6 +89,10 @@ class TextClassifierConfig(StrictSettings):
         if not _number(self.weight_decay) or self.weight_decay < 0:
             raise ConfigError(problem(f"{WHO}: weight_decay", expected="a number >= 0",
                                       got=repr(self.weight_decay)))
+        if self.refit and not self.val_fraction:
+            raise ConfigError(problem(f"{WHO}: refit", expected="val_fraction > 0 (the epoch count "
+                                      "comes from early stopping on it)", got="val_fraction=0",
+                                      fix="set val_fraction=0.1, or refit=False"))
         self._check_other()
 
     def _check_other(self) -> None:

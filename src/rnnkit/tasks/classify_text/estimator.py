@@ -28,6 +28,7 @@ model itself is never stored: the file format holds no pickles).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +72,11 @@ class TextClassifier(ConfigParams):
         """Train on ``texts`` with ``labels``; returns ``self``.
 
         A share ``val_fraction`` of the texts (stratified for single-label data) is held out
-        for early stopping. ``out_dir`` keeps checkpoints, metrics.csv and the training
-        curve; ``resume=True`` continues a killed run from its checkpoint there.
+        for early stopping. With ``refit=True`` a fresh network (same seed) is then trained
+        on every text for the best epoch count, without validation, and replaces the first;
+        ``history_`` stays the early-stopping run's. ``out_dir`` keeps checkpoints,
+        metrics.csv and the training curve (the refit's in ``out_dir/refit``);
+        ``resume=True`` continues a killed run from its checkpoint there.
         """
         cfg = self.config
         cfg.validate()
@@ -89,6 +93,12 @@ class TextClassifier(ConfigParams):
         torch.manual_seed(cfg.seed)
         model, coverage = self._build_new(encoder, len(classes))
         history = train_network(model, ids, targets, loss, cfg, out_dir, resume)
+        if cfg.refit:  # the same recipe on every text, for the epoch count early stopping chose
+            torch.manual_seed(cfg.seed)
+            model, coverage = self._build_new(encoder, len(classes))
+            every = replace(cfg, val_fraction=0.0, epochs=max(1, history.best_epoch or len(history.rows)))
+            train_network(model, ids, targets, loss, every,
+                          None if out_dir is None else Path(out_dir) / "refit", resume)
         # learned state only once training has succeeded (a failed fit leaves none behind)
         for stale in ("metrics_", "train_texts_", "_tfidf"):
             self.__dict__.pop(stale, None)
