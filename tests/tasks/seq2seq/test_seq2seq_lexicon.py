@@ -23,7 +23,8 @@ def test_ibm1_learns_word_translations_from_cooccurrence():
     for f in (4, 5, 6, 7):
         assert int(index[f, 0]) == f and float(prob[f, 0]) > 0.5
         assert math.isclose(float(prob[f].sum()), 1.0, rel_tol=1e-6)
-    assert float(prob[:4].abs().sum()) == 0 and float(prob[8].abs().sum()) == 0  # reserved, unseen
+    assert float(prob[[0, 2, 3]].abs().sum()) == 0 and float(prob[8].abs().sum()) == 0  # reserved, unseen
+    assert math.isclose(float(prob[1].sum()), 1.0, rel_tol=1e-6)  # a source <unk> has a row
     assert not ((index[prob > 0] < 4).any())  # <pad> <unk> <bos> <eos> are not translations here
 
 
@@ -33,7 +34,15 @@ def test_a_rare_translation_points_to_unk():
     targets = [[4, 1], [4, 5], [1, 5], [4, 5, 1]]
     index, prob = ibm1_lexicon(sources, targets, source_vocab=9, top_k=2, iterations=10)
     assert int(index[8, 0]) == 1 and float(prob[8, 0]) > 0.5
-    assert float(prob[1].abs().sum()) == 0  # a source <unk> has no row
+    assert float(prob[1].abs().sum()) == 0  # no source <unk> in these pairs: an empty row
+
+
+def test_a_source_unk_learns_to_point_to_a_target_unk():
+    # words too rare for either vocabulary: a source <unk> comes with a target <unk>
+    sources = [[4, 1], [4, 5], [1, 5], [4, 5, 1], [1, 6]]
+    targets = [[4, 1], [4, 5], [1, 5], [4, 5, 1], [1, 6]]
+    index, prob = ibm1_lexicon(sources, targets, source_vocab=9, top_k=2, iterations=10)
+    assert int(index[1, 0]) == 1 and float(prob[1, 0]) > 0.5
 
 
 def test_lexical_bias_is_attention_weighted_lexicon():

@@ -9,9 +9,11 @@ uniform start over co-occurring ids and ``iterations`` rounds of EM::
     M-step: t(e | f) = c(f, e) / sum_e' c(f, e')
 
 Each source id keeps its ``top_k`` most probable target ids (renormalised to sum to 1).
-Reserved ids are never sources; ``<unk>`` is the one reserved target: a source word whose
-translations are too rare for the target vocabulary points to ``<unk>``, which the
-estimator's ``replace_unknown`` then fills in from the word dictionary. The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the
+``<unk>`` is the one reserved id that takes part, on both sides: a source word whose
+translations are too rare for the target vocabulary points to ``<unk>``, and a source
+``<unk>`` (a word too rare for the source vocabulary) points to the target words it
+co-occurs with — mostly ``<unk>`` itself when both vocabularies drop rare words — which the
+estimator's ``replace_unknown`` then fills in from the word dictionary or by copying. The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the
 lexicon row of every source token weighted by the step's attention (Arthur et al. 2016,
 "Incorporating Discrete Translation Lexicons into Neural Machine Translation", the bias
 method) — see :class:`~rnnkit.tasks.seq2seq.model.Seq2SeqNet`. It hands a network trained
@@ -56,10 +58,10 @@ def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[in
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(index, prob)``, each ``(source_vocab, top_k)``: row ``f`` holds the ``top_k`` most
     probable target ids of source id ``f`` and their probabilities (zeros where ``f`` has
-    fewer translations, and for reserved ids)."""
+    fewer translations, and for the reserved ids other than ``<unk>``)."""
     pairs = []
     for x, y in zip(sources, targets):
-        f = sorted({i for i in x if i >= FIRST_ID}) + [NULL]
+        f = sorted({i for i in x if i >= FIRST_ID or i == UNK_ID}) + [NULL]
         e = [j for j in y if j >= FIRST_ID or j == UNK_ID]
         if e:
             pairs.append((f, e))
