@@ -3,7 +3,7 @@
 import pytest
 
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.seq2seq.datasets import ding_pairs
+from rnnkit.tasks.seq2seq.datasets import ding_entries, ding_pairs
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +39,30 @@ def test_splits_partition_the_sentences_and_keep_groups_whole(ding_file):
 def test_bad_split_arguments_are_named(ding_file, kwargs, match):
     with pytest.raises(ConfigError, match=match):
         ding_pairs(path=ding_file, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def entry_file(tmp_path_factory):
+    lines = ["Haus {n}; Gebäude {n} :: house; building", "groß :: big / large",
+             "ein sehr sehr sehr langer Ausdruck :: a long phrase", "Haus {n} :: house"]
+    for i in range(200):  # a word entry on the same line as a sentence
+        lines.append(f"Wort{i} {{n}} | Satz Nummer {i} ist hier. :: word{i} | Sentence number {i} is here.")
+    path = tmp_path_factory.mktemp("ding_entries") / "de-en"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_word_entries_never_come_from_the_line_of_a_held_out_sentence(entry_file):
+    de, en = ding_entries(path=entry_file, test_fraction=0.2, dev_fraction=0.2)
+    train = ding_pairs("train", path=entry_file, test_fraction=0.2, dev_fraction=0.2)
+    kept = {s.split()[2] for s in train[0]}  # the numbers of the training sentences
+    numbered = {d[4:] for d in de if d.startswith("Wort")}
+    assert numbered == kept and 60 < len(kept) < 160  # test and dev lines give no entry
+    assert ("Haus", "house") in zip(de, en) and de.count("Haus") == 1  # first alternative, once
+    assert "groß" not in de and not any("Ausdruck" in d for d in de)  # '/' alternative, too long
+    longer = ding_entries(path=entry_file, test_fraction=0.2, dev_fraction=0.2, max_words=6)
+    assert longer[0] == de[:1] + ["ein sehr sehr sehr langer Ausdruck"] + de[1:]
+    with pytest.raises(ConfigError, match="max_words"):
+        ding_entries(path=entry_file, max_words=0)
+    with pytest.raises(ConfigError, match="split"):
+        ding_entries("test", path=entry_file)

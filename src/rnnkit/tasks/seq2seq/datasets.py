@@ -140,6 +140,38 @@ def ding_pairs(split: str = "train", test_fraction: float = 0.08, path: PathLike
     return [d for d, _ in chosen], [e for _, e in chosen]
 
 
+def ding_entries(split: str = "train", test_fraction: float = 0.08, path: PathLike = DING_PATH,
+                 dev_fraction: float = 0.0, max_words: int = 4) -> tuple[list[str], list[str]]:
+    """``(german, english)`` word and phrase entries of the Ding dictionary (the parts that
+    are not whole sentences), for training beside :func:`ding_pairs`.
+
+    A part is cleaned like a sentence (:func:`clean_part`), keeps its first ``;``
+    alternative, and is kept when neither side contains a ``/`` alternative and both have
+    at most ``max_words`` words. A *line* that holds any sentence of a split other than
+    ``split`` is skipped whole, so no word entry comes from the line of a held-out
+    sentence. Duplicates are kept once, in file order."""
+    _check_split(split, test_fraction, "ding_entries", ("train",))
+    if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
+        raise ConfigError(problem("ding_entries: max_words", expected="an integer >= 1", got=repr(max_words)))
+    kept = ding_pairs("train", test_fraction, path, dev_fraction)
+    held = {s for pair in parse_ding(path) for s in pair} - set(kept[0]) - set(kept[1])
+    entries, seen = [], set()
+    for _, line in iter_lines(Path(path), "utf-8"):
+        if line.startswith("#") or " :: " not in line:
+            continue
+        de, en = line.split(" :: ", 1)
+        parts = [(clean_part(d), clean_part(e)) for d, e in zip(de.split(" | "), en.split(" | "))]
+        if any(d in held or e in held for d, e in parts):
+            continue
+        for d, e in parts:
+            d, e = d.split(";")[0].strip(), e.split(";")[0].strip()
+            if (d and e and not (_is_sentence(d) or _is_sentence(e)) and "/" not in d + e
+                    and len(d.split()) <= max_words and len(e.split()) <= max_words and (d, e) not in seen):
+                seen.add((d, e))
+                entries.append((d, e))
+    return [d for d, _ in entries], [e for _, e in entries]
+
+
 def chitchat_pairs(split: str = "train", test_fraction: float = 0.1, context: bool = True
                    ) -> tuple[list[str], list[str]]:
     """``(sources, replies)`` of one split of the chit-chat corpus (see the module doc);
