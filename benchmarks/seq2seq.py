@@ -51,7 +51,7 @@ import torch  # noqa: E402
 
 import rnnkit  # noqa: E402
 from rnnkit.config_file import parse_value  # noqa: E402
-from rnnkit.tasks.seq2seq.datasets import chitchat_pairs, ding_pairs  # noqa: E402
+from rnnkit.tasks.seq2seq.datasets import chitchat_pairs, ding_entries, ding_pairs  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 MT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=128, hidden_size=256,
@@ -63,20 +63,23 @@ CHAT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=96, h
             dropout=0.1, min_freq=3, max_vocab=6000, batch_size=64, epochs=2, lr=3e-3, patience=1,
             val_fraction=0.03, lowercase_target=True, max_source_length=45, max_target_length=20,
             seed=0, progress="plain")
-DATA = dict(chat_train=20000, chat_test=2000, chat_max_source=40, chat_max_reply=20)
+DATA = dict(chat_train=20000, chat_test=2000, chat_max_source=40, chat_max_reply=20,
+            mt_entries=False, mt_entry_words=4)  # mt_entries: also train on ding_entries(known=train)
 MESSAGES = ["Hi! How are you doing today?", "What are your plans for the weekend?",
             "Do you like to read books?", "What is your favorite food?", "Thanks, bye!"]
 EXAMPLES = ["Ich bin müde.", "Wie spät ist es?", "Das Wetter ist heute schön.",
             "Er hat das Buch nicht gelesen."]
 
 
-def translation(settings: dict, dev: bool = False) -> dict:
+def translation(settings: dict, data: dict, dev: bool = False) -> dict:
     if dev:
         train, test = ding_pairs("train", dev_fraction=DEV_FRACTION), ding_pairs("dev", dev_fraction=DEV_FRACTION)
     else:
         train, test = ding_pairs("train"), ding_pairs("test")
+    entries = ding_entries("train", dev_fraction=DEV_FRACTION if dev else 0.0, max_words=data["mt_entry_words"],
+                           known=train) if data["mt_entries"] else ([], [])
     started = time.perf_counter()
-    mt = rnnkit.Seq2Seq(**settings).fit(*train)
+    mt = rnnkit.Seq2Seq(**settings).fit(train[0] + entries[0], train[1] + entries[1])
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
     report = mt.evaluate(*test, beam=settings["beam"])
@@ -89,7 +92,7 @@ def translation(settings: dict, dev: bool = False) -> dict:
     samples = [{"source": s, "reference": r, **{k: v[i] for k, v in report.outputs.items()}}
                for i, (s, r) in enumerate(zip(*test)) if i < 8]
     return {"settings": settings, "scored_on": "dev" if dev else "test",
-            "train_pairs": len(train[0]), "test_pairs": len(test[0]),
+            "train_pairs": len(train[0]), "test_pairs": len(test[0]), "dictionary_entries": len(entries[0]),
             "vocab": {"source": len(mt.source_encoder_.vocab), "target": len(mt.target_encoder_.vocab)},
             "epochs_run": len(mt.history_.rows), "history": mt.history_.rows,
             "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
@@ -157,8 +160,10 @@ def markdown(result: dict) -> str:
     mt = result.get("translation")
     if mt:
         scored = mt.get("scored_on", "test")
+        n = mt.get("dictionary_entries", 0)
+        entries = f" + {n} Ding word/phrase entries (network and baseline)" if n else ""
         lines += ["## German -> English (Ding whole-sentence pairs)", "",
-                  f"{mt['train_pairs']} training / {mt['test_pairs']} {scored} pairs; vocabularies "
+                  f"{mt['train_pairs']} training / {mt['test_pairs']} {scored} pairs{entries}; vocabularies "
                   f"{mt['vocab']['source']} (de) / {mt['vocab']['target']} (en); {mt['epochs_run']} "
                   f"epochs in {mt['train_seconds']} s; decoding + scoring {mt['eval_seconds']} s.", "",
                   "| system | BLEU | chrF |", "|---|---|---|"]
@@ -204,7 +209,7 @@ def main() -> None:
                          f"{torch.get_num_threads()} threads, torch {torch.__version__}"}
     started = time.perf_counter()
     if not args.skip_translation:
-        result["translation"] = translation(groups["mt"], dev=args.dev)
+        result["translation"] = translation(groups["mt"], groups["data"], dev=args.dev)
         print(markdown(result), flush=True)
     if not args.skip_chat:
         result["chat"] = chat(groups["chat"], groups["data"])

@@ -62,6 +62,9 @@ def test_word_entries_never_come_from_the_line_of_a_held_out_sentence(entry_file
     assert "groß" not in de and not any("Ausdruck" in d for d in de)  # '/' alternative, too long
     longer = ding_entries(path=entry_file, test_fraction=0.2, dev_fraction=0.2, max_words=6)
     assert longer[0] == de[:1] + ["ein sehr sehr sehr langer Ausdruck"] + de[1:]
+    known = ding_entries(path=entry_file, test_fraction=0.2, dev_fraction=0.2,
+                         known=(["Das HAUS, und Wort7."], ["The house and word7."]))
+    assert list(zip(*known)) == [("Haus", "house")] + ([("Wort7", "word7")] if "7" in kept else [])
     with pytest.raises(ConfigError, match="max_words"):
         ding_entries(path=entry_file, max_words=0)
     with pytest.raises(ConfigError, match="split"):

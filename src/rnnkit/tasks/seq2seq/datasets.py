@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rnnkit.data.text.reading import PathLike, iter_lines
+from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.errors import ConfigError, DataError, problem
 
 DING_PATH = Path("/usr/share/trans/de-en")
@@ -141,7 +142,8 @@ def ding_pairs(split: str = "train", test_fraction: float = 0.08, path: PathLike
 
 
 def ding_entries(split: str = "train", test_fraction: float = 0.08, path: PathLike = DING_PATH,
-                 dev_fraction: float = 0.0, max_words: int = 4) -> tuple[list[str], list[str]]:
+                 dev_fraction: float = 0.0, max_words: int = 4,
+                 known: tuple[list[str], list[str]] | None = None) -> tuple[list[str], list[str]]:
     """``(german, english)`` word and phrase entries of the Ding dictionary (the parts that
     are not whole sentences), for training beside :func:`ding_pairs`.
 
@@ -149,7 +151,13 @@ def ding_entries(split: str = "train", test_fraction: float = 0.08, path: PathLi
     alternative, and is kept when neither side contains a ``/`` alternative and both have
     at most ``max_words`` words. A *line* that holds any sentence of a split other than
     ``split`` is skipped whole, so no word entry comes from the line of a held-out
-    sentence. Duplicates are kept once, in file order."""
+    sentence. Duplicates are kept once, in file order.
+
+    ``known=(sources, targets)`` (say the training sentences) keeps only the entries whose
+    every German word occurs in ``sources`` (case-insensitive) and every English word in
+    ``targets`` (words as :data:`~rnnkit.data.text.tokenizers.WORD_PATTERN` finds them):
+    more examples of the words those sentences use, without the hundreds of thousands of
+    technical terms that would grow both vocabularies and the training time."""
     _check_split(split, test_fraction, "ding_entries", ("train",))
     if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
         raise ConfigError(problem("ding_entries: max_words", expected="an integer >= 1", got=repr(max_words)))
@@ -169,6 +177,12 @@ def ding_entries(split: str = "train", test_fraction: float = 0.08, path: PathLi
                     and len(d.split()) <= max_words and len(e.split()) <= max_words and (d, e) not in seen):
                 seen.add((d, e))
                 entries.append((d, e))
+    if known is not None:
+        words = re.compile(WORD_PATTERN)
+        source = {w.lower() for text in known[0] for w in words.findall(text)}
+        target = {w for text in known[1] for w in words.findall(text)}
+        entries = [(d, e) for d, e in entries if all(w.lower() in source for w in words.findall(d))
+                   and all(w in target for w in words.findall(e))]
     return [d for d, _ in entries], [e for _, e in entries]
 
 
