@@ -1,5 +1,6 @@
 """Seq2Seq: attention, padding invariance, learning, decoding, persistence, bad input."""
 
+import copy
 import numpy as np
 import pytest
 import torch
@@ -111,6 +112,38 @@ def test_length_normalisation():
     long = beam_search(_Toy(), _Toy.State(), 3, 5, alpha=1.0, kind="length")
     assert short.tokens == [] and short.length == 1
     assert long.tokens == [4] and long.normalised == pytest.approx(np.log(0.45) / 2)
+
+
+class _Attending(_Toy):
+    """_Toy over a 2-token source: the first step attends to source position 0, a step
+    after 'x' to position 1 — only the longer output "x" covers the whole source."""
+
+    def __call__(self, prev, state):
+        logp, state, _ = super().__call__(prev, state)
+        weights = torch.tensor([[1.0, 0.0] if t == 2 else [0.0, 1.0] for t in prev.tolist()])
+        return logp, state, weights
+
+
+def test_coverage_penalty_prefers_the_output_that_attends_to_every_source_word():
+    from rnnkit.tasks.seq2seq.decoding import beam_search, coverage_penalty
+
+    assert coverage_penalty([[0.5, 0.5], [0.5, 0.5]], 0.2) == 0.0  # every word attended fully
+    assert coverage_penalty([[0.25, 0.75]], 1.0) == pytest.approx(np.log(0.25) + np.log(0.75))
+    assert coverage_penalty([[1.0, 0.0]], 0.0) == 0.0 and coverage_penalty([], 0.3) == 0.0
+    plain = beam_search(_Attending(), _Attending.State(), 3, 5, alpha=0.0)
+    covered = beam_search(_Attending(), _Attending.State(), 3, 5, alpha=0.0, beta=0.01)
+    assert plain.tokens == [] and plain.normalised == pytest.approx(np.log(0.5))
+    assert covered.tokens == [4] and covered.normalised == pytest.approx(np.log(0.45))
+
+
+def test_coverage_penalty_setting_reaches_beam_search(reversal_model):
+    with pytest.raises(ConfigError, match="coverage_penalty"):
+        Seq2Seq(coverage_penalty=-0.1).fit(["a b"], ["b a"])
+    m = copy.deepcopy(reversal_model)
+    sources = reversal_pairs(6, seed=9)[0]
+    before = m.translate(sources, beam=3)
+    m.config.coverage_penalty = 0.2
+    assert m.translate(sources, beam=3) == before  # a model that attends well keeps its output
 
 
 def test_sampling_is_deterministic_per_seed(reversal_model):

@@ -51,6 +51,8 @@ class Seq2SeqConfig(StrictSettings):
     beam: int = 5  # default beam width of translate(); 1 = greedy
     length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
     alpha: float = 0.6  # length-normalisation strength (0 = raw log-probability)
+    coverage_penalty: float = 0.0  # beta of beam search's coverage penalty (Wu et al. 2016): a
+    #                                hypothesis that leaves source words unattended ranks lower
     length_ratio: float = 2.0  # decode at most length_ratio * |x| + 10 tokens (and max_target_length)
     replace_unknown: bool = True  # an output <unk> becomes the most attended source token
     # -- training
@@ -98,8 +100,10 @@ class Seq2SeqConfig(StrictSettings):
             if not number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
-        if not number(self.alpha) or self.alpha < 0:
-            raise ConfigError(problem(f"{WHO}: alpha", expected="a number >= 0", got=repr(self.alpha)))
+        for name in ("alpha", "coverage_penalty"):
+            if not number(getattr(self, name)) or getattr(self, name) < 0:
+                raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0",
+                                          got=repr(getattr(self, name))))
 
 
 number = settings.number

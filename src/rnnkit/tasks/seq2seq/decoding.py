@@ -13,6 +13,12 @@ ranks finished hypotheses by the *length-normalised* score ``log p(y | x) / lp(|
 * ``"length"``: ``lp(n) = n ** alpha`` (``alpha = 1`` is the mean log-probability per token);
 * ``"none"`` or ``alpha = 0``: ``lp = 1``, the raw log-probability, which favours short outputs.
 
+With a coverage penalty ``beta > 0`` (Wu et al. 2016), beam search ranks by
+``log p(y | x) / lp(|y|) + cp``, ``cp = beta * sum_s log(min(sum_t a_t(s), 1))`` over the
+source positions ``s``, ``a_t`` the attention of output step ``t``: a hypothesis that never
+attends to some source words (drops them) pays for it. ``cp <= 0``, so the stopping bound
+below still holds.
+
 Beam search (width ``k``) keeps the ``k`` best live prefixes; a candidate that ends in
 ``<eos>`` among the best ``k`` extensions of a step is finished. The search stops when the
 best finished normalised score cannot be beaten by any live prefix (a live prefix's
@@ -64,8 +70,17 @@ def length_penalty(n: int, alpha: float, kind: str = "gnmt") -> float:
     raise ConfigError(problem("length_penalty: kind", expected="'gnmt', 'length' or 'none'", got=repr(kind)))
 
 
-def _normalise(h: Hypothesis, alpha: float, kind: str) -> Hypothesis:
-    h.normalised = h.score / length_penalty(h.length, alpha, kind)
+def coverage_penalty(attention: list[list[float]], beta: float) -> float:
+    """``cp = beta * sum_s log(min(sum_t a_t(s), 1))`` of one hypothesis' attention
+    ``(|y|, S)`` (module doc); 0 for ``beta = 0`` or no attention."""
+    if not beta or not attention:
+        return 0.0
+    total = torch.tensor(attention, dtype=torch.float64).sum(0)  # (S,)
+    return float(beta * torch.log(total.clamp(1e-12, 1.0)).sum())
+
+
+def _normalise(h: Hypothesis, alpha: float, kind: str, beta: float = 0.0) -> Hypothesis:
+    h.normalised = h.score / length_penalty(h.length, alpha, kind) + coverage_penalty(h.attention, beta)
     return h
 
 
@@ -132,9 +147,11 @@ def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, 
 
 @torch.no_grad()
 def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float = 0.6,
-                kind: str = "gnmt", device=None) -> Hypothesis:
-    """The best hypothesis for one source (``state`` of batch 1) by normalised score."""
-    best_greedy = greedy(step_fn, state, 1, max_len, alpha=alpha, kind=kind, device=device)[0]
+                kind: str = "gnmt", beta: float = 0.0, device=None) -> Hypothesis:
+    """The best hypothesis for one source (``state`` of batch 1) by normalised score
+    (with the coverage penalty ``beta``)."""
+    best_greedy = _normalise(greedy(step_fn, state, 1, max_len, alpha=alpha, kind=kind, device=device)[0],
+                             alpha, kind, beta)
     if beam == 1:
         return best_greedy
     finished = [best_greedy] if best_greedy.finished else []
@@ -155,7 +172,7 @@ def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float
                            tok == EOS_ID, attention)
             if tok == EOS_ID:
                 if rank < beam:
-                    finished.append(_normalise(h, alpha, kind))
+                    finished.append(_normalise(h, alpha, kind, beta))
             elif len(new_live) < beam:
                 new_live.append(h)
                 rows.append(row)
@@ -168,8 +185,8 @@ def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float
         scores = torch.tensor([h.score for h in live], dtype=torch.float64)
         prev = torch.tensor(tokens, dtype=torch.int64, device=logp.device)
     else:  # max_len reached: unfinished prefixes compete as they are
-        finished += [_normalise(h, alpha, kind) for h in live]
-    candidates = finished or [_normalise(h, alpha, kind) for h in live] or [best_greedy]
+        finished += [_normalise(h, alpha, kind, beta) for h in live]
+    candidates = finished or [_normalise(h, alpha, kind, beta) for h in live] or [best_greedy]
     if not best_greedy.finished:
         candidates.append(best_greedy)
     return max(candidates, key=lambda h: h.normalised)

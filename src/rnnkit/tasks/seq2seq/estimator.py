@@ -205,7 +205,8 @@ class Seq2Seq(ConfigParams):
         for i, x in enumerate(ids):
             state, device = self._encode_batch([x])
             out[i] = decoding.beam_search(step, state, beam, self._max_len(len(x), max_length),
-                                          alpha=alpha, kind=kind, device=device)
+                                          alpha=alpha, kind=kind, beta=self.config.coverage_penalty,
+                                          device=device)
         return out
 
     def _settings(self, beam, alpha, method: str) -> tuple[int, float]:
