@@ -29,7 +29,7 @@ training replies' word frequencies, add-one smoothed, same vocabulary and ``<unk
 Writes ``benchmarks/out/seq2seq.json`` and ``.md`` (+ ``seq2seq_attention.png``, the two
 model files) and prints them. About 15 minutes on two shared CPU cores with the defaults.
 
-    python benchmarks/seq2seq.py [--set key=value ...] [--skip-chat] [--skip-translation] [--dev]
+    python benchmarks/seq2seq.py [--set key=value ...] [--skip-chat] [--skip-translation] [--dev] [--threads N]
 """
 
 from __future__ import annotations
@@ -197,13 +197,14 @@ def main() -> None:
     parser.add_argument("--dev", action="store_true",
                         help="translation: train without the dev set and score on it, not on test "
                              "(how the settings were chosen); writes seq2seq_dev.{json,md}")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch threads")
     args = parser.parse_args()
     groups = {"mt": dict(MT), "chat": dict(CHAT), "data": dict(DATA)}
     for item in args.set:
         key, value = item.split("=", 1)
         group, name = key.split(".", 1)
         groups[group][name] = parse_value(value)
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"machine": f"{platform.processor() or platform.machine()}, "
                          f"{torch.get_num_threads()} threads, torch {torch.__version__}"}
