@@ -13,8 +13,10 @@ Each source id keeps its ``top_k`` most probable target ids (renormalised to sum
 translations are too rare for the target vocabulary points to ``<unk>``, and a source
 ``<unk>`` (a word too rare for the source vocabulary) points to the target words it
 co-occurs with — mostly ``<unk>`` itself when both vocabularies drop rare words — which the
-estimator's ``replace_unknown`` then fills in from the word dictionary or by copying. The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the
-lexicon row of every source token weighted by the step's attention (Arthur et al. 2016,
+estimator's ``replace_unknown`` then fills in from the word dictionary or by copying.
+
+The decoder adds ``log(p_lex + eps)`` to its logits, where ``p_lex`` is the lexicon row of
+every source token weighted by the step's attention (Arthur et al. 2016,
 "Incorporating Discrete Translation Lexicons into Neural Machine Translation", the bias
 method) — see :class:`~rnnkit.tasks.seq2seq.model.Seq2SeqNet`. It hands a network trained
 on a few thousand pairs the word translations that the word-by-word baseline knows, and
