@@ -68,16 +68,22 @@ def _parse_ding(path: str) -> tuple[tuple[str, str], ...]:
         raise DataError(problem("ding_pairs: the Ding dictionary", expected=f"a file at {path}",
                                 got="none", fix="sudo apt-get install trans-de-en"))
     pairs, seen = [], set()
-    for _, line in iter_lines(path, "utf-8"):
-        if line.startswith("#") or " :: " not in line:
-            continue
-        de, en = line.split(" :: ", 1)
-        for d, e in zip(de.split(" | "), en.split(" | ")):
-            d, e = clean_part(d), clean_part(e)
+    for parts in _ding_lines(path):
+        for d, e in parts:
             if _is_sentence(d) and _is_sentence(e) and (d, e) not in seen:
                 seen.add((d, e))
                 pairs.append((d, e))
     return tuple(pairs)
+
+
+def _ding_lines(path: PathLike):
+    """The cleaned ``(german, english)`` parts (:func:`clean_part`) of each entry line of a
+    dictionary file, one list per line (comments and lines without `` :: `` skipped)."""
+    for _, line in iter_lines(Path(path), "utf-8"):
+        if line.startswith("#") or " :: " not in line:
+            continue
+        de, en = line.split(" :: ", 1)
+        yield [(clean_part(d), clean_part(e)) for d, e in zip(de.split(" | "), en.split(" | "))]
 
 
 def _bucket(key: str) -> float:
@@ -164,11 +170,7 @@ def ding_entries(split: str = "train", test_fraction: float = 0.08, path: PathLi
     kept = ding_pairs("train", test_fraction, path, dev_fraction)
     held = {s for pair in parse_ding(path) for s in pair} - set(kept[0]) - set(kept[1])
     entries, seen = [], set()
-    for _, line in iter_lines(Path(path), "utf-8"):
-        if line.startswith("#") or " :: " not in line:
-            continue
-        de, en = line.split(" :: ", 1)
-        parts = [(clean_part(d), clean_part(e)) for d, e in zip(de.split(" | "), en.split(" | "))]
+    for parts in _ding_lines(path):
         if any(d in held or e in held for d, e in parts):
             continue
         for d, e in parts:

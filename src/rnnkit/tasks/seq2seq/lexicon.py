@@ -55,6 +55,11 @@ def ibm1(pairs: Sequence[tuple[Sequence[Hashable], Sequence[Hashable]]], iterati
     return t
 
 
+def _lexical(i: int) -> bool:
+    """True for the ids that take part in the lexicon: vocabulary words and ``<unk>``."""
+    return i >= FIRST_ID or i == UNK_ID
+
+
 def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
                  source_vocab: int, top_k: int = 8, iterations: int = 5
                  ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,8 +68,8 @@ def ibm1_lexicon(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[in
     fewer translations, and for the reserved ids other than ``<unk>``)."""
     pairs = []
     for x, y in zip(sources, targets):
-        f = sorted({i for i in x if i >= FIRST_ID or i == UNK_ID}) + [NULL]
-        e = [j for j in y if j >= FIRST_ID or j == UNK_ID]
+        f = sorted({i for i in x if _lexical(i)}) + [NULL]
+        e = [j for j in y if _lexical(j)]
         if e:
             pairs.append((f, e))
     t = ibm1(pairs, iterations)
