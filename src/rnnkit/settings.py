@@ -47,6 +47,13 @@ def check_int(name: str, value, low: int, optional: bool = False, who: str = "se
         raise ConfigError(problem(f"{who}: {name}", expected=expected, got=repr(value)))
 
 
+def check_ema_decay(value, who: str = "settings") -> None:
+    """Refuse ``value`` unless it is None or a number in (0, 1) (the weights' moving average)."""
+    if value is not None and not (number(value) and 0 < value < 1):
+        raise ConfigError(problem(f"{who}: ema_decay", expected="None or a number in (0, 1), "
+                                  "e.g. 0.999", got=repr(value)))
+
+
 class ConfigParams:
     """scikit-learn's ``get_params`` / ``set_params`` / ``clone`` for an estimator whose
     settings live in ``self.config``, a dataclass with ``from_dict`` that checks them."""

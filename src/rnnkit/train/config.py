@@ -48,6 +48,8 @@ class TrainConfig:
     monitor: str = "val_loss"  # metric for early stopping, best weights and plateau
     mode: str = "min"  # "min" | "max": which direction of monitor is better
     patience: int | None = None  # early stopping after this many epochs without improvement
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the weights
+    #                                 with this decay (e.g. 0.999); None = the raw weights
     amp: bool = False  # mixed precision (autocast + GradScaler); CUDA only
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or a torch device string
     seed: int = 0  # seeds torch, numpy and random at the start of a fresh fit
@@ -117,6 +119,7 @@ def _check_numbers(cfg: TrainConfig) -> None:
     _float(cfg, "plateau_factor", 0.0, strict=True, high=1.0)
     _float(cfg, "grad_clip_norm", 0.0, strict=True, optional=True)
     _float(cfg, "grad_clip_value", 0.0, strict=True, optional=True)
+    _float(cfg, "ema_decay", 0.0, strict=True, optional=True, high=1.0)
     for field in ("carry_state", "amp", "tensorboard"):
         if not isinstance(getattr(cfg, field), bool):
             raise _fail(field, "True or False", getattr(cfg, field))

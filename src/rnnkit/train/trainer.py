@@ -27,6 +27,7 @@ import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from rnnkit.errors import ConfigError, DataError, NonFiniteError, problem
+from rnnkit.train.averaging import WeightAverage
 from rnnkit.train.checks import (as_floats, check_arguments, loss_and_state,
                                  warn_config_changes)
 from rnnkit.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -73,6 +74,7 @@ class _Run:
     skipped: int = 0  # steps skipped this epoch (on_nonfinite="skip")
     last_checkpoint: Path | None = None
     last_checkpoint_step: int = 0
+    average: WeightAverage | None = None  # the weights' moving average (cfg.ema_decay)
 
 
 class Trainer:
@@ -134,9 +136,12 @@ class Trainer:
                 reporter.end_epoch(row, run.history.rows)
                 run.epoch, run.batch, run.state = run.epoch + 1, 0, None
                 self._save_checkpoint(run)
-            # 6. put back the best weights (early stopping) and draw the training curve
-            if cfg.patience is not None:
+            # 6. put back the best weights (early stopping; averaged with ema_decay) or the
+            #    final average, and draw the training curve
+            if cfg.patience is not None and run.stopper.best_weights is not None:
                 run.stopper.restore_best(self.model)
+            elif run.average is not None:
+                run.average.copy_to(self.model)
             reporter.finish(run.history.rows, cfg.monitor)
         finally:
             reporter.close()
@@ -159,10 +164,11 @@ class Trainer:
         self.scheduler = build_scheduler(self.optimizer, cfg, total)
         scaler = make_grad_scaler() if amp else None
         self.optimizer.zero_grad(set_to_none=True)
+        average = WeightAverage(self.model, cfg.ema_decay) if cfg.ema_decay is not None else None
         dist_ctx = init_distributed(device)  # last: nothing above can leave a group behind
         return _Run(model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
                     scaler=scaler, dist=dist_ctx, device=device, amp=amp,
-                    stopper=EarlyStopping(cfg.mode, cfg.patience))
+                    stopper=EarlyStopping(cfg.mode, cfg.patience), average=average)
 
     def _start(self, run: _Run, resume: bool) -> None:
         path = self.checkpoint_path
@@ -186,6 +192,13 @@ class Trainer:
         if run.scaler is not None and ckpt["scaler"] is not None:
             run.scaler.load_state_dict(ckpt["scaler"])
         run.stopper.load_state_dict(ckpt["early_stopping"])
+        if run.average is not None:
+            if ckpt.get("average") is None:
+                raise ConfigError(problem(f"resume from {path}", expected="a checkpoint with the "
+                                          "weights' moving average (ema_decay was set)",
+                                          got="a run trained without ema_decay",
+                                          fix="resume with ema_decay=None, or start a fresh run"))
+            run.average.load_state_dict(ckpt["average"])
         run.history = History.from_dict(ckpt["history"])
         run.epoch, run.batch, run.skipped = ckpt["epoch"], ckpt["batch"], ckpt["skipped"]
         run.loss_sum, run.loss_count = ckpt["epoch_loss"]
@@ -323,6 +336,8 @@ class Trainer:
         else:
             run.optimizer.step()
         run.optimizer.zero_grad(set_to_none=True)
+        if run.average is not None:
+            run.average.update(self.model)
         if run.scheduler is not None and not isinstance(run.scheduler, ReduceLROnPlateau):
             run.scheduler.step()
         run.history.steps += 1
@@ -351,6 +366,11 @@ class Trainer:
 
     # -- phase 4: evaluate and track the monitored metric ------------------------------
     def _end_epoch(self, run: _Run, val_batches: Any, train_loss: float, started: float) -> dict:
+        # with ema_decay the averaged weights are evaluated and kept as best
+        with run.average.swapped_in(self.model) if run.average is not None else nullcontext():
+            return self._score_epoch(run, val_batches, train_loss, started)
+
+    def _score_epoch(self, run: _Run, val_batches: Any, train_loss: float, started: float) -> dict:
         metrics = self._evaluate(run, val_batches)
         row: dict[str, Any] = {"epoch": run.epoch + 1, "train_loss": train_loss, **(metrics or {}),
                                "lr": float(run.optimizer.param_groups[0]["lr"]),
@@ -428,6 +448,7 @@ class Trainer:
             "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
             "scaler": run.scaler.state_dict() if run.scaler is not None else None,
             "early_stopping": run.stopper.state_dict(),
+            "average": run.average.state_dict() if run.average is not None else None,
             "history": run.history.to_dict(),
             "epoch": run.epoch, "batch": run.batch, "step": run.history.steps,
             "epoch_loss": [run.loss_sum, run.loss_count], "skipped": run.skipped,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit import settings
 from rnnkit.settings import StrictSettings
 
 METHODS = ("predict", "autoencoder")
@@ -47,6 +48,8 @@ class AnomalyConfig(StrictSettings):
     lr: float = 3e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 8  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.2  # last share of the training series used for validation
     seed: int = 0
@@ -65,6 +68,7 @@ class AnomalyConfig(StrictSettings):
         return tuple(self.z_min + 0.5 * i for i in range(n))
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who="AnomalyDetector")
         if self.method not in METHODS:
             raise ConfigError(unknown_name("method", str(self.method), METHODS))
         if self.cell not in CELLS:

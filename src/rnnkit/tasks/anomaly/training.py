@@ -79,6 +79,7 @@ def train(net: torch.nn.Module, x: np.ndarray, cfg, out_dir=None) -> History:
     if cut < len(x):
         val = list(DataLoader(chunks(x[cut:], cfg.window), batch_size=1024))
     train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                            ema_decay=cfg.ema_decay,
                             weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                             patience=cfg.patience if val else None, device=cfg.device,
                             progress=cfg.progress, schedule="plateau" if val else "none")

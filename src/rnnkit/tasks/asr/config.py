@@ -62,6 +62,8 @@ class SpeechRecognizerConfig(StrictSettings):
     warmup_steps: int = 100  # linear warm-up (cosine / none)
     weight_decay: float = 0.0
     grad_clip_norm: float = 5.0  # clip the total gradient norm
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 6  # early stopping after this many epochs without a better `monitor`
     monitor: str = "val_wer"  # "val_wer" (greedy, on the dev set) or "val_loss" (CTC)
     val_fraction: float = 0.1  # share held out for early stopping when there is no dev set
@@ -74,6 +76,7 @@ class SpeechRecognizerConfig(StrictSettings):
     progress: str = "none"  # "auto", "bar", "plain" or "none"
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who=WHO)
         for name, choices in (("cell", CELLS), ("features", FEATURES), ("monitor", MONITORS),
                               ("schedule", SCHEDULES), ("unknown_chars", UNKNOWN)):
             if getattr(self, name) not in choices:

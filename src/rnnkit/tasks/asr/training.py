@@ -122,6 +122,7 @@ def train_network(model: torch.nn.Module, train: tuple[list[Tensor], list[list[i
     plateau = cfg.schedule == "plateau" and val is not None
     schedule = "plateau" if plateau else ("cosine" if cfg.schedule == "cosine" else "none")
     train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                            ema_decay=cfg.ema_decay,
                             weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                             schedule=schedule, warmup_steps=0 if plateau else cfg.warmup_steps,
                             min_lr=cfg.lr / 50 if schedule == "cosine" else 0.0,

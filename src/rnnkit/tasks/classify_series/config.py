@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit import settings
 from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru", "rnn")
@@ -34,6 +35,8 @@ class SequenceClassifierConfig(StrictSettings):
     lr: float = 3e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 30  # early-stopping patience in epochs on the validation loss (long: small
     #                     validation sets are noisy)
     val_fraction: float = 0.15  # stratified share of the training set held out for early stopping
@@ -44,6 +47,7 @@ class SequenceClassifierConfig(StrictSettings):
     progress: str = "none"  # "auto", "bar", "plain" or "none"
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who="SequenceClassifier")
         if self.cell not in CELLS:
             raise ConfigError(unknown_name("cell", str(self.cell), CELLS))
         if self.pooling not in POOLINGS:

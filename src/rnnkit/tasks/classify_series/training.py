@@ -59,6 +59,7 @@ def train_network(model: torch.nn.Module, series: Sequence[np.ndarray], codes: n
 
     val = list(batches(val_idx, EVAL_BATCH, False)) if len(val_idx) else None
     train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                            ema_decay=cfg.ema_decay,
                             weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                             patience=cfg.patience if val else None, device=cfg.device,
                             progress=cfg.progress, schedule="plateau" if val else "none",

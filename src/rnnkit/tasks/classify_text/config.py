@@ -12,6 +12,7 @@ from typing import ClassVar
 from rnnkit.data.text.encoder import OVERLONG
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit import settings
 from rnnkit.settings import StrictSettings
 
 CELLS = ("lstm", "gru")
@@ -48,6 +49,8 @@ class TextClassifierConfig(StrictSettings):
     lr: float = 2e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 3  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.1  # share of the training texts held out for early stopping
     refit: bool = False  # after early stopping, train a fresh network on *all* the texts for
@@ -63,6 +66,7 @@ class TextClassifierConfig(StrictSettings):
         return self.embedding_dim if self.embedding_dim is not None else 128
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who=WHO)
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG)):
             if getattr(self, name) not in choices:
                 raise ConfigError(unknown_name(f"{WHO} {name}", str(getattr(self, name)), choices))

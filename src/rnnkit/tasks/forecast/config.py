@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 from rnnkit.errors import ConfigError, problem, unknown_name
+from rnnkit import settings
 from rnnkit.settings import StrictSettings
 
 
@@ -38,6 +39,8 @@ class ForecastConfig(StrictSettings):
     lr: float = 3e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 6  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.15  # last share of each series' time used for validation
     seed: int = 0
@@ -50,6 +53,7 @@ class ForecastConfig(StrictSettings):
         return d
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who="Forecaster")
         if self.cell not in ("lstm", "gru", "rnn"):
             raise ConfigError(unknown_name("cell", str(self.cell), ["lstm", "gru", "rnn"]))
         for name in ("lookback", "horizon", "hidden_size", "num_layers", "epochs", "batch_size"):

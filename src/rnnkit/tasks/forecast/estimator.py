@@ -189,6 +189,7 @@ class Forecaster:
             return lik.loss(model(past, future, static), y)
 
         train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                                ema_decay=cfg.ema_decay,
                                 weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                                 patience=cfg.patience if val else None, device=cfg.device,
                                 progress=cfg.progress, schedule="plateau" if val else "none")

@@ -51,6 +51,8 @@ class LanguageModelConfig(StrictSettings):
     lr: float = 4e-3
     weight_decay: float = 0.0
     grad_clip_norm: float = 1.0  # clip the total gradient norm (exploding gradients)
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 2  # early-stopping patience in epochs on the validation bpc
     val_fraction: float = 0.05  # share of the training records held out for early stopping
     keep_train_texts: bool = True  # keep the training texts in the model file, so a loaded
@@ -61,6 +63,7 @@ class LanguageModelConfig(StrictSettings):
     progress: str = "none"  # "auto", "bar", "plain" or "none"
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who=WHO)
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS)):
             if getattr(self, name) not in choices:
                 raise ConfigError(unknown_name(f"{WHO} {name}", str(getattr(self, name)), choices))

@@ -75,6 +75,7 @@ def train_network(model: torch.nn.Module, train_stream: torch.Tensor,
     x, y = batchify(train_stream, cfg.batch_size, "LanguageModel.fit")
     batches = chunks(x, y, cfg.bptt)
     train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
+                            ema_decay=cfg.ema_decay,
                             weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
                             tbptt_steps=cfg.bptt, carry_state=cfg.carry_state,
                             patience=cfg.patience if val else None, monitor="val_bpc",

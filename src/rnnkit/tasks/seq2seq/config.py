@@ -60,8 +60,12 @@ class Seq2SeqConfig(StrictSettings):
     batch_size: int = 64
     lr: float = 2e-3
     grad_clip_norm: float = 1.0
+    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
+    #                                 weights with this decay (e.g. 0.999); None = off
     label_smoothing: float = 0.0  # cross-entropy label smoothing
     word_dropout: float = 0.0  # share of source and decoder-input tokens turned to <unk> in training
+    guided_alignment: float = 0.0  # weight of the attention loss towards the lexicon's alignment
+    #                                (needs lexicon_top_k > 0; 0 = off)
     patience: int = 2  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.05  # share of the training pairs held out for early stopping
     seed: int = 0
@@ -69,6 +73,7 @@ class Seq2SeqConfig(StrictSettings):
     progress: str = "none"  # "auto", "bar", "plain" or "none"
 
     def validate(self) -> None:
+        settings.check_ema_decay(self.ema_decay, who=WHO)
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG),
                               ("attention", ATTENTIONS), ("length_penalty", LENGTH_PENALTIES)):
             if getattr(self, name) not in choices:
@@ -100,10 +105,16 @@ class Seq2SeqConfig(StrictSettings):
             if not number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
-        for name in ("alpha", "coverage_penalty"):
+        for name in ("alpha", "coverage_penalty", "guided_alignment"):
             if not number(getattr(self, name)) or getattr(self, name) < 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0",
                                           got=repr(getattr(self, name))))
+        if self.guided_alignment and not self.lexicon_top_k:
+            raise ConfigError(problem(f"{WHO}: guided_alignment", expected="lexicon_top_k > 0 (the "
+                                      "alignment targets come from the IBM-1 lexicon)",
+                                      got=f"guided_alignment={self.guided_alignment!r} with "
+                                      "lexicon_top_k=0", fix="set lexicon_top_k, e.g. 8, or "
+                                      "guided_alignment=0"))
 
 
 number = settings.number
