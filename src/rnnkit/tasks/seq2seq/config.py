@@ -47,6 +47,8 @@ class Seq2SeqConfig(StrictSettings):
     dropout: float = 0.2  # dropout on embeddings, between layers and on the attentional vector
     lexicon_top_k: int = 0  # > 0: bias the decoder with an IBM-1 lexicon of the training pairs
     #                         keeping this many translations per source token (0 = off)
+    lexical_model: bool = False  # a feed-forward path from the attended source embeddings to
+    #                              the output (Nguyen & Chiang 2018)
     # -- decoding
     beam: int = 5  # default beam width of translate(); 1 = greedy
     length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
@@ -92,7 +94,7 @@ class Seq2SeqConfig(StrictSettings):
         check_int("patience", self.patience, low=0)
         check_int("lexicon_top_k", self.lexicon_top_k, low=0)
         check_int("seed", self.seed, low=0)
-        for name in ("lowercase_source", "lowercase_target", "replace_unknown"):
+        for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
                                           got=repr(getattr(self, name))))

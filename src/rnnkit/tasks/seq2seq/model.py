@@ -18,6 +18,14 @@ With a lexicon (``lexicon_top_k > 0``; :mod:`~rnnkit.tasks.seq2seq.lexicon`, Art
 translations, weighted by the step's attention, added in log space with ``eps = 1e-3``
 (the lexicon is a fixed buffer; gradients reach the attention through it).
 
+With ``lexical_model=True`` (Nguyen & Chiang 2018, "Improving Lexical Choice in Neural
+Machine Translation") the attention also averages the source *embeddings* and a small
+feed-forward layer maps that straight to the output, a short path from each source word to
+its translation that does not go through the recurrent states::
+
+    l_t = tanh(sum_s a_t(s) Embed_x(x_s))          # (N, E)
+    z_t += W_l (tanh(W_h l_t) + l_t) + b_l         # added to the logits; W_h (E, E), W_l (V_y, E)
+
 ``attention`` is Bahdanau (additive) or Luong (general), masked over source padding (see
 :mod:`~rnnkit.tasks.seq2seq.attention`). The encoder reads the padded batch with
 ``lengths``, so a pad never changes a real step: a sentence gives the same outputs alone
@@ -52,25 +60,27 @@ class DecoderState:
     pad: Tensor  # (N, S) True at source padding
     lex_index: Tensor | None = None  # (N, S * K) target ids of each source token's lexicon row
     lex_prob: Tensor | None = None  # (N, S, K) their probabilities (0 at padding)
+    embedded: Tensor | None = None  # (N, S, E) source embeddings (lexical_model only)
 
     def select(self, index: Tensor) -> "DecoderState":
         rnn_state = (tuple(s[:, index] for s in self.rnn) if isinstance(self.rnn, tuple)
                      else self.rnn[:, index])
         lex = (None, None) if self.lex_index is None else (self.lex_index[index], self.lex_prob[index])
+        embedded = None if self.embedded is None else self.embedded[index]
         return DecoderState(rnn_state, self.feed[index], self.keys[index], self.projected[index],
-                            self.pad[index], *lex)
+                            self.pad[index], *lex, embedded)
 
     def advance(self, rnn_state, feed: Tensor) -> "DecoderState":
         """The state after one step: new decoder state and attentional vector, same source."""
         return DecoderState(rnn_state, feed, self.keys, self.projected, self.pad,
-                            self.lex_index, self.lex_prob)
+                            self.lex_index, self.lex_prob, self.embedded)
 
 
 class Seq2SeqNet(nn.Module):
     def __init__(self, *, source_vocab: int, target_vocab: int, embedding_dim: int = 128,
                  cell: str = "gru", hidden_size: int = 256, num_layers: int = 1,
                  attention: str = "luong", attention_size: int = 128, dropout: float = 0.0,
-                 lexicon_top_k: int = 0) -> None:
+                 lexicon_top_k: int = 0, lexical_model: bool = False) -> None:
         super().__init__()
         H, E = hidden_size, embedding_dim
         self.cell, self.num_layers, self.hidden_size = cell, num_layers, H
@@ -88,6 +98,8 @@ class Seq2SeqNet(nn.Module):
         self.combine = nn.Linear(2 * H, H, bias=False)  # W_c
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(H, target_vocab)  # W_o, b_o
+        self.lexical = nn.Linear(E, E, bias=False) if lexical_model else None  # W_h
+        self.lexical_out = nn.Linear(E, target_vocab) if lexical_model else None  # W_l, b_l
         self.lexicon_top_k = lexicon_top_k
         if lexicon_top_k:  # filled by set_lexicon (fit) or load_state_dict (a saved model)
             self.register_buffer("lex_index", torch.zeros(source_vocab, lexicon_top_k, dtype=torch.long))
@@ -119,7 +131,8 @@ class Seq2SeqNet(nn.Module):
         if self.lexicon_top_k:
             prob = self.lex_prob[src].masked_fill(pad[:, :, None], 0.0)  # (N, S, K)
             lex = (self.lex_index[src].reshape(N, -1), prob)  # (N, S*K), (N, S, K)
-        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad, *lex)
+        embedded = e if self.lexical is not None else None
+        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad, *lex, embedded)
 
     def _join(self, h: Tensor) -> Tensor:
         """``(layers * 2, N, H/2)`` (directions inner) -> ``(layers, N, H)``: the forward and
@@ -138,6 +151,9 @@ class Seq2SeqNet(nn.Module):
         c, a = self.attention(h, state.keys, state.projected, state.pad)  # (N, H), (N, S)
         feed = torch.tanh(self.combine(torch.cat([c, h], dim=-1)))  # (N, H)
         logits = self.out(self.drop(feed))  # (N, V_y)
+        if self.lexical is not None:
+            l_t = torch.tanh(torch.bmm(a[:, None, :], state.embedded)[:, 0])  # (N, E)
+            logits = logits + self.lexical_out(torch.tanh(self.lexical(l_t)) + l_t)
         if state.lex_index is not None:
             weight = (a[:, :, None] * state.lex_prob).reshape(a.shape[0], -1)  # (N, S*K)
             p_lex = logits.new_zeros(logits.shape).scatter_add(1, state.lex_index, weight)  # (N, V_y)
