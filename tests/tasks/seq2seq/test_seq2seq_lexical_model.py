@@ -1,15 +1,9 @@
 """The lexical model (Nguyen & Chiang 2018): a feed-forward path from the attended source
-embeddings to the output."""
-
-import warnings
+embeddings to the output. Fitting, translating and loading it: test_seq2seq_lexicon.py."""
 
 import torch
 
-import rnnkit
-from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
-
-from seq2seq_data import reversal_pairs
 
 
 def test_lexical_path_adds_the_feed_forward_of_the_attended_embeddings():
@@ -30,19 +24,3 @@ def test_lexical_path_adds_the_feed_forward_of_the_attended_embeddings():
     assert state.embedded.shape == (2, 3, 6)
     picked = state.select(torch.tensor([1, 1, 0]))  # beam search reorders the embeddings too
     assert torch.equal(picked.embedded[0], state.embedded[1]) and picked.embedded.shape[0] == 3
-
-
-def test_fit_with_the_lexical_model_translates_saves_and_loads(tmp_path):
-    src, tgt = reversal_pairs(600, seed=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m = Seq2Seq(attention="luong", hidden_size=48, embedding_dim=24, epochs=8, batch_size=32,
-                    lr=5e-3, dropout=0.0, val_fraction=0.0, min_freq=1, lowercase_target=True,
-                    lexicon_top_k=3, lexical_model=True).fit(src, tgt)
-    assert m.model_.lexical is not None
-    test_src, test_ref = reversal_pairs(40, seed=5)
-    out = m.translate(test_src, beam=3)
-    assert sum(o == r for o, r in zip(out, test_ref)) >= 20
-    again = rnnkit.load(m.save(tmp_path / "lexical.rnnkit"))
-    assert again.translate(test_src, beam=3) == out
-    assert again.translate(test_src, beam=1) == m.translate(test_src, beam=1)

@@ -70,13 +70,16 @@ def test_lexical_bias_is_attention_weighted_lexicon():
         plain.set_lexicon(index, prob)
 
 
-def test_fit_with_lexicon_learns_saves_and_loads(tmp_path):
+@pytest.mark.parametrize("lexical_model", [False, True])  # True: + Nguyen & Chiang's lexical path
+def test_fit_with_lexicon_learns_saves_and_loads(tmp_path, lexical_model):
     src, tgt = reversal_pairs(600, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = Seq2Seq(attention="luong", hidden_size=48, embedding_dim=24, epochs=8, batch_size=32,
                     lr=5e-3, dropout=0.0, val_fraction=0.0, min_freq=1, lowercase_target=True,
-                    lexicon_top_k=3, word_dropout=0.1, label_smoothing=0.1).fit(src, tgt)
+                    lexicon_top_k=3, word_dropout=0.1, label_smoothing=0.1,
+                    lexical_model=lexical_model).fit(src, tgt)
+    assert (m.model_.lexical is not None) == lexical_model
     enc_s, enc_t = m.source_encoder_.vocab, m.target_encoder_.vocab
     for word in "abcdefghij":  # the reversal task translates every word to itself
         assert enc_t.tokens[int(m.model_.lex_index[enc_s.tokens.index(word), 0])] == word
@@ -86,6 +89,7 @@ def test_fit_with_lexicon_learns_saves_and_loads(tmp_path):
     again = rnnkit.load(m.save(tmp_path / "lex.rnnkit"))
     assert torch.equal(again.model_.lex_prob, m.model_.lex_prob)
     assert again.translate(test_src, beam=3) == out
+    assert again.translate(test_src, beam=1) == m.translate(test_src, beam=1)
 
 
 def test_unknown_output_takes_the_most_attended_word_never_punctuation(reversal_model):
