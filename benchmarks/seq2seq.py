@@ -57,8 +57,7 @@ from rnnkit.tasks.seq2seq.datasets import chitchat_pairs, ding_entries, ding_pai
 OUT = Path(__file__).parent / "out"
 MT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=128, hidden_size=256,
           dropout=0.3, word_dropout=0.1, label_smoothing=0.1, lexicon_top_k=8, lexical_model=True,
-          min_freq=2,
-          max_vocab=20000, batch_size=32, epochs=12, lr=2e-3, patience=2, val_fraction=0.05,
+          min_freq=2, max_vocab=20000, batch_size=32, epochs=12, lr=2e-3, patience=2, val_fraction=0.05,
           beam=5, length_penalty="length", alpha=1.0, seed=0, progress="plain")
 DEV_FRACTION = 0.065  # --dev: ding_pairs' dev split, the groups hashed into [0.08, 0.145)
 CHAT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=96, hidden_size=192,
