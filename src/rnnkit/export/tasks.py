@@ -389,7 +389,8 @@ class AutoencoderAdapter(Adapter):
 
 
 class TextAdapter(Adapter):
-    """``TextClassifierNet(ids, lengths) -> logits``; padded batches are exact."""
+    """``TextClassifierNet(ids, lengths) -> logits``; padded batches are exact. An ensemble
+    exports as one graph whose logits carry the members' mean probabilities."""
 
     task = "classify-text"
     seq_inputs, seq_outputs = ["ids", "lengths"], ["logits"]
@@ -479,13 +480,14 @@ def adapter_for(net: nn.Module) -> Adapter:
     """The adapter of a network rnnkit knows how to export."""
     from rnnkit.tasks.anomaly.networks import NextStepNet, WindowAutoencoder
     from rnnkit.tasks.classify_series.model import SequenceClassifierNet
-    from rnnkit.tasks.classify_text.model import TextClassifierNet
+    from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
     from rnnkit.tasks.forecast.model import ForecastNet
     from rnnkit.tasks.lm.model import LanguageModelNet
 
     kinds = {RecurrentLayer: LayerAdapter, ForecastNet: ForecastAdapter,
              SequenceClassifierNet: ClassifierAdapter, NextStepNet: NextStepAdapter,
              WindowAutoencoder: AutoencoderAdapter, TextClassifierNet: TextAdapter,
+             TextClassifierEnsemble: TextAdapter,
              LanguageModelNet: LanguageModelAdapter}
     for cls, adapter in kinds.items():
         if isinstance(net, cls):

@@ -25,11 +25,16 @@ def inspect_text_classifier(model, text: str) -> Inspection:
                                 fix="pass a text with words in it"))
     net = model.model_
     net.eval()
+    members = getattr(net, "members", None)
+    # an ensemble's attention is the members' mean; the unrolled states and the gradient
+    # are those of one network, its first member
+    single = net if members is None else members[0]
+    of = "" if members is None else f" (network 1 of the {len(members)} in the ensemble)"
     ids = torch.tensor([model.encoder_.vocab.encode(tokens)])  # (1, T)
     lengths = torch.tensor([len(tokens)])
     with torch.no_grad():
         logits, attention = net(ids, lengths, return_attention=True)  # (1, K), (1, T)
-        embedded = net.embedding(ids)[0]  # (T, E)
+        embedded = single.embedding(ids)[0]  # (T, E)
     proba = model._proba(ids.tolist(), "inspect")[0]
     k = int(proba.argmax()) if not model.multilabel_ else int(logits[0].argmax())
     label = str(model.classes_[k])
@@ -41,17 +46,17 @@ def inspect_text_classifier(model, text: str) -> Inspection:
                     "bidirectional": str(c.bidirectional), "prediction": label}
     insp.add("attention", figures.token_weights(tokens, weights, "attention pooling weight per token"),
              "How much each token's state contributes to the text's summary (sums to 1).", weights=weights)
-    trace = trace_layer(net.encoder, embedded)
-    add_unrolled(insp, trace, tokens, "encoder", "encoder")
+    trace = trace_layer(single.encoder, embedded)
+    add_unrolled(insp, trace, tokens, "encoder", "encoder" + of)
 
     def class_logit(e):
-        with EmbeddingSwap(net.embedding, e):
-            return net(ids, lengths)[0, k]
+        with EmbeddingSwap(single.embedding, e):
+            return single(ids, lengths)[0, k]
 
     norms = gradient_reach(class_logit, embedded)
     insp.add("gradient", figures.gradient_plot(norms, f"gradient of the '{label}' logit reaching each token", tokens),
-             f"‖∂ logit('{label}') / ∂ e_t‖ per token embedding e_t; {reach_steps(norms)} of {len(tokens)} tokens "
-             "get at least 1e-3 of the largest.", norms=norms)
+             f"‖∂ logit('{label}') / ∂ e_t‖ per token embedding e_t{of}; {reach_steps(norms)} of {len(tokens)} "
+             "tokens get at least 1e-3 of the largest.", norms=norms)
     return insp
 
 

@@ -55,6 +55,8 @@ class TextClassifierConfig(StrictSettings):
     val_fraction: float = 0.1  # share of the training texts held out for early stopping
     refit: bool = False  # after early stopping, train a fresh network on *all* the texts for
     #                      the best epoch count it found (the held-out share is not wasted)
+    ensemble: int = 1  # train this many networks (seeds seed, seed+1, ...; each with its own
+    #                    validation share) and average their probabilities
     keep_train_texts: bool = True  # keep the training texts in the model file, so a loaded
     #                                model's evaluate() refits the TF-IDF baseline
     seed: int = 0
@@ -78,6 +80,7 @@ class TextClassifierConfig(StrictSettings):
                 _check_int(name, getattr(self, name), low=low, optional=True)
         _check_int("patience", self.patience, low=0)
         _check_int("seed", self.seed, low=0)
+        _check_int("ensemble", self.ensemble, low=1)
         for name in ("lowercase", "freeze_embeddings", "bidirectional", "keep_train_texts", "refit"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",

@@ -46,7 +46,7 @@ from rnnkit.tasks.classify_text import metrics as M
 from rnnkit.tasks.classify_text.baselines import NAME as BASELINE, TfidfLogReg
 from rnnkit.tasks.classify_text.config import TextClassifierConfig
 from rnnkit.tasks.classify_text.inputs import as_texts, is_multilabel, multi_labels, single_labels
-from rnnkit.tasks.classify_text.model import TextClassifierNet
+from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
 from rnnkit.tasks.classify_text.training import (attention_weights, make_loss, predict_logits,
                                                  train_network)
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
@@ -74,9 +74,13 @@ class TextClassifier(ConfigParams):
         A share ``val_fraction`` of the texts (stratified for single-label data) is held out
         for early stopping. With ``refit=True`` a fresh network (same seed) is then trained
         on every text for the best epoch count, without validation, and replaces the first;
-        ``history_`` stays the early-stopping run's. ``out_dir`` keeps checkpoints,
-        metrics.csv and the training curve (the refit's in ``out_dir/refit``);
-        ``resume=True`` continues a killed run from its checkpoint there.
+        ``history_`` stays the early-stopping run's. With ``ensemble=M`` this is done ``M``
+        times, with seeds ``seed .. seed+M-1`` (each its own initialisation, batch order and
+        validation share), and the classifier averages their probabilities; ``history_``
+        is the first network's, ``histories_`` holds all ``M``. ``out_dir`` keeps
+        checkpoints, metrics.csv and the training curve (the refit's in ``out_dir/refit``;
+        network ``m`` of an ensemble in ``out_dir/member<m>``); ``resume=True`` continues a
+        killed run from its checkpoints there (finished members load without training).
         """
         cfg = self.config
         cfg.validate()
@@ -90,25 +94,41 @@ class TextClassifier(ConfigParams):
                                   bpe_word_ends=False)  # never written back as text
         ids = encoder.encode(texts, f"{WHO}.fit")
         loss = make_loss(multilabel, loss_weights(cfg.class_weight, classes, targets))
-        torch.manual_seed(cfg.seed)
-        model, coverage = self._build_new(encoder, len(classes))
-        history = train_network(model, ids, targets, loss, cfg, out_dir, resume)
-        if cfg.refit:  # the same recipe on every text, for the epoch count early stopping chose
-            torch.manual_seed(cfg.seed)
-            model, coverage = self._build_new(encoder, len(classes))
-            every = replace(cfg, val_fraction=0.0, epochs=max(1, history.best_epoch or len(history.rows)))
-            train_network(model, ids, targets, loss, every,
-                          None if out_dir is None else Path(out_dir) / "refit", resume)
+        members, histories, coverage = [], [], None
+        for m in range(cfg.ensemble):
+            where = out_dir if out_dir is None or cfg.ensemble == 1 else Path(out_dir) / f"member{m + 1}"
+            member_cfg = replace(cfg, seed=cfg.seed + m)
+            model, coverage, history = self._fit_network(encoder, ids, targets, loss, member_cfg,
+                                                         len(classes), where, resume)
+            members.append(model)
+            histories.append(history)
+        model = members[0] if cfg.ensemble == 1 else TextClassifierEnsemble(members, multilabel)
         # learned state only once training has succeeded (a failed fit leaves none behind)
         for stale in ("metrics_", "train_texts_", "_tfidf"):
             self.__dict__.pop(stale, None)
         self.classes_, self.multilabel_, self.encoder_ = classes, multilabel, encoder
-        self.model_, self.history_ = model.eval(), history
+        self.model_, self.history_, self.histories_ = model.eval(), histories[0], histories
         self.input_stats_ = TextEncoder.stats(ids)
         self.embedding_coverage_ = coverage
         if cfg.keep_train_texts:
             self.train_texts_ = (texts, targets)
         return self
+
+    def _fit_network(self, encoder: TextEncoder, ids, targets, loss, cfg: TextClassifierConfig,
+                     n_classes: int, out_dir, resume: bool):
+        """One network trained with ``cfg`` (its seed): early stopping, then the refit on
+        every text when ``cfg.refit``. Returns the network, the embedding coverage and the
+        early-stopping run's history."""
+        torch.manual_seed(cfg.seed)
+        model, coverage = self._build_new(encoder, n_classes, cfg.seed)
+        history = train_network(model, ids, targets, loss, cfg, out_dir, resume)
+        if cfg.refit:  # the same recipe on every text, for the epoch count early stopping chose
+            torch.manual_seed(cfg.seed)
+            model, coverage = self._build_new(encoder, n_classes, cfg.seed)
+            every = replace(cfg, val_fraction=0.0, epochs=max(1, history.best_epoch or len(history.rows)))
+            train_network(model, ids, targets, loss, every,
+                          None if out_dir is None else Path(out_dir) / "refit", resume)
+        return model, coverage, history
 
     def _build(self, vocab_size: int, n_classes: int, embedding_dim: int) -> TextClassifierNet:
         cfg = self.config
@@ -117,14 +137,16 @@ class TextClassifier(ConfigParams):
                                  bidirectional=cfg.bidirectional, attention_size=cfg.attention_size,
                                  dropout=cfg.dropout)
 
-    def _build_new(self, encoder: TextEncoder, n_classes: int) -> tuple[TextClassifierNet, float | None]:
-        """A fresh network, its embeddings loaded from ``config.embeddings`` when set;
-        returns it and the vocabulary coverage of that file (None without one)."""
+    def _build_new(self, encoder: TextEncoder, n_classes: int, seed: int
+                   ) -> tuple[TextClassifierNet, float | None]:
+        """A fresh network, its embeddings loaded from ``config.embeddings`` when set (words
+        missing from the file drawn with ``seed``); returns it and the vocabulary coverage of
+        that file (None without one)."""
         cfg = self.config
         if cfg.embeddings is None:
             return self._build(len(encoder.vocab), n_classes, cfg.embedding_width), None
-        vectors = load_word_vectors(cfg.embeddings, encoder.vocab, dim=cfg.embedding_dim, seed=cfg.seed)
-        if vectors.coverage < 0.5:
+        vectors = load_word_vectors(cfg.embeddings, encoder.vocab, dim=cfg.embedding_dim, seed=seed)
+        if vectors.coverage < 0.5 and seed == cfg.seed:  # once, not once per ensemble member
             warn_user(f"{WHO}.fit: the word vectors in {cfg.embeddings!r} cover only "
                       f"{vectors.coverage:.0%} of the vocabulary ({vectors.found} tokens); check "
                       "that the file matches the tokenizer and lowercase setting")
@@ -288,8 +310,15 @@ class TextClassifier(ConfigParams):
         self.encoder_ = TextEncoder.from_dict(pre)
         self.input_stats_, self.embedding_coverage_ = pre["input_stats"], pre["embedding_coverage"]
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
-        self.model_ = self._build(len(self.encoder_.vocab), len(self.classes_),
-                                  weights["embedding.weight"].shape[1])
+        M = self.config.ensemble
+        first = "embedding.weight" if M == 1 else "members.0.embedding.weight"
+        if first not in weights:
+            raise BundleError(problem(f"{WHO}: model file weights", expected=f"{first!r} (ensemble={M})",
+                                      got=f"{len(weights)} other tensors",
+                                      fix="the file is damaged or was edited; refit and save again"))
+        members = [self._build(len(self.encoder_.vocab), len(self.classes_), weights[first].shape[1])
+                   for _ in range(M)]
+        self.model_ = members[0] if M == 1 else TextClassifierEnsemble(members, self.multilabel_)
         self.model_.load_state_dict(weights)
         self.model_.to(select_device(self.config.device)).eval()
         if "train_texts" in pre:

@@ -21,7 +21,10 @@ logits alone or in a padded batch.
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 import rnnkit.nn as rnn
@@ -71,3 +74,47 @@ class TextClassifierNet(nn.Module):
         z, a = self.attention(h, lengths)  # (N, D*H), (N, L)
         logits = self.head(self.drop(z))  # (N, K)
         return (logits, a) if return_attention else logits
+
+
+class TextClassifierEnsemble(nn.Module):
+    """``M`` :class:`TextClassifierNet` of one shape whose class probabilities are averaged
+    (module doc): the same ``forward`` contract, so prediction, ``explain`` and ONNX export
+    treat it like one network. Averaging in log space (``logsumexp``) keeps saturated
+    members exact: a member sure of a class gives ``log p = 0``, not ``log(1 - 1e-8)``.
+
+    ``embedding``, ``encoder`` and ``head`` are the first member's (all members share their
+    shapes): for code that needs the vocabulary size, the cell or the class count.
+    """
+
+    def __init__(self, members: list[TextClassifierNet], multilabel: bool) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("TextClassifierEnsemble needs at least one member network")
+        self.members = nn.ModuleList(members)
+        self.multilabel = multilabel
+
+    @property
+    def embedding(self) -> nn.Embedding:
+        return self.members[0].embedding
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.members[0].encoder
+
+    @property
+    def head(self) -> nn.Linear:
+        return self.members[0].head
+
+    def forward(self, ids: Tensor, lengths: Tensor, return_attention: bool = False):
+        """ids ``(N, L)``, lengths ``(N,)`` -> averaged-probability logits ``(N, K)`` (and
+        the mean attention ``(N, L)`` with ``return_attention``)."""
+        runs = [m(ids, lengths, return_attention=True) for m in self.members]
+        z = torch.stack([logits for logits, _ in runs])  # (M, N, K)
+        log_m = math.log(len(self.members))
+        if self.multilabel:  # log q and log(1 - q), each a log-mean of member probabilities
+            logits = (torch.logsumexp(F.logsigmoid(z), 0) - torch.logsumexp(F.logsigmoid(-z), 0))
+        else:
+            logits = torch.logsumexp(torch.log_softmax(z, dim=-1), 0) - log_m  # (N, K)
+        if not return_attention:
+            return logits
+        return logits, torch.stack([a for _, a in runs]).mean(0)  # (N, L)
