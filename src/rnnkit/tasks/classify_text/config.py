@@ -55,6 +55,9 @@ class TextClassifierConfig(StrictSettings):
     val_fraction: float = 0.1  # share of the training texts held out for early stopping
     refit: bool = False  # after early stopping, train a fresh network on *all* the texts for
     #                      the best epoch count it found (the held-out share is not wasted)
+    adversarial: float = 0.0  # adversarial training (Miyato et al. 2017): each batch is also
+    #                           fitted with its embeddings moved this far per token (on average)
+    #                           along the loss gradient; 0 = off. Doubles the training cost
     ensemble: int = 1  # train this many networks (seeds seed, seed+1, ...; each with its own
     #                    validation share) and average their probabilities
     keep_train_texts: bool = True  # keep the training texts in the model file, so a loaded
@@ -93,6 +96,10 @@ class TextClassifierConfig(StrictSettings):
             if not _number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
+        if not _number(self.adversarial) or self.adversarial < 0:
+            raise ConfigError(problem(f"{WHO}: adversarial", expected="a number >= 0 (the perturbation "
+                                      "size per token; 0 = off)", got=repr(self.adversarial),
+                                      fix="try 0.5; the embeddings' own norm is about sqrt(embedding_dim)"))
         if not _number(self.weight_decay) or self.weight_decay < 0:
             raise ConfigError(problem(f"{WHO}: weight_decay", expected="a number >= 0",
                                       got=repr(self.weight_decay)))

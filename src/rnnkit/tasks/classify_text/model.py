@@ -69,7 +69,12 @@ class TextClassifierNet(nn.Module):
     def forward(self, ids: Tensor, lengths: Tensor, return_attention: bool = False):
         """ids ``(N, L)`` padded with 0, lengths ``(N,)`` -> logits ``(N, K)`` (and the
         attention weights ``(N, L)`` with ``return_attention``)."""
-        e = self.drop(self.embedding(ids))  # (N, L, E)
+        return self.from_embedded(self.embedding(ids), lengths, return_attention)
+
+    def from_embedded(self, e: Tensor, lengths: Tensor, return_attention: bool = False):
+        """The network from the embeddings ``e`` ``(N, L, E)`` on (dropout included): what
+        adversarial training perturbs."""
+        e = self.drop(e)  # (N, L, E)
         h, _ = self.encoder(e, lengths=lengths.cpu())  # (N, L, D*H)
         z, a = self.attention(h, lengths)  # (N, D*H), (N, L)
         logits = self.head(self.drop(z))  # (N, K)

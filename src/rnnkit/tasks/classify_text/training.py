@@ -7,6 +7,17 @@ Losses, for logits ``z`` ``(N, K)``:
 * single-label: weighted cross-entropy ``-sum_n w_{y_n} log softmax(z_n)_{y_n} / sum_n w_{y_n}``;
 * multi-label: binary cross-entropy per label with ``pos_weight`` ``p_k`` on the positives,
   ``-mean_{n,k} [p_k y_nk log s(z_nk) + (1 - y_nk) log(1 - s(z_nk))]``.
+
+Adversarial training (``adversarial = eps > 0``; Miyato, Dai and Goodfellow 2017,
+"Adversarial Training Methods for Semi-Supervised Text Classification"): for a batch with
+embeddings ``e`` ``(N, L, E)`` and loss ``l(e)``, each text ``n`` of ``T_n`` tokens is also
+fitted after the worst small move of its embeddings, to first order::
+
+    g   = dl(e) / de                              (N, L, E), zero at padding
+    r_n = eps * sqrt(T_n) * g_n / ||g_n||_F       a move of norm eps per token on average
+    loss = l(e) + l(e + r)                        r a constant (no gradient through it)
+
+so the network cannot rest on a decision that a small change of the words' vectors flips.
 """
 
 from __future__ import annotations
@@ -16,9 +27,12 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.batches import TokenBatches, pad_ids
+from rnnkit.data.text.vocab import PAD_ID
+from rnnkit.errors import ConfigError, problem
 from rnnkit.tasks.classify_series.training import stratified_split
 from rnnkit.tasks.classify_text.config import TextClassifierConfig
 from rnnkit.train import History, TrainConfig, Trainer
@@ -90,13 +104,33 @@ def train_network(model: torch.nn.Module, ids: Sequence[list[int]], targets: np.
                             progress=cfg.progress, schedule="plateau" if val else "none",
                             plateau_patience=max(1, cfg.patience // 2))
 
-    def loss_fn(model, batch):
-        x, lengths, target = batch
-        return loss(model(x, lengths), target)
+    loss_fn = adversarial_loss(loss, cfg.adversarial) if cfg.adversarial else \
+        (lambda model, batch: loss(model(batch[0], batch[1]), batch[2]))
 
     trainer = Trainer(model, loss_fn, train_cfg, out_dir=out_dir,
                       evaluate_fn=validation_metrics(loss, multilabel) if val else None)
     return trainer.fit(batches(train_idx, cfg.batch_size, True), val, resume=resume)
+
+
+def adversarial_loss(loss: Callable, eps: float) -> Callable:
+    """``loss_fn(model, (ids, lengths, targets))`` of adversarial training (module doc)."""
+
+    def loss_fn(model, batch):
+        if isinstance(model, DistributedDataParallel):  # two forward passes per backward
+            raise ConfigError(problem("TextClassifier: adversarial", expected="one process (a batch "
+                                      "runs forward twice before its backward, which DDP refuses)",
+                                      got="a torchrun / DistributedDataParallel run",
+                                      fix="set adversarial=0 under torchrun, or train in one process"))
+        x, lengths, target = batch
+        e = model.embedding(x)  # (N, L, E)
+        clean = loss(model.from_embedded(e, lengths), target)
+        g, = torch.autograd.grad(clean, e, retain_graph=True)  # (N, L, E)
+        g = g * (x != PAD_ID).unsqueeze(-1)  # padding is never moved
+        norm = g.flatten(1).norm(dim=1).clamp_min(1e-12)  # (N,)
+        scale = eps * lengths.to(e.device, e.dtype).sqrt() / norm  # (N,)
+        return clean + loss(model.from_embedded(e + (scale[:, None, None] * g).detach(), lengths), target)
+
+    return loss_fn
 
 
 @torch.no_grad()
