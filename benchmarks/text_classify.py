@@ -38,7 +38,7 @@ from rnnkit.tasks.classify_text import TextClassifier  # noqa: E402
 OUT = Path(__file__).parent / "out"
 SETTINGS = dict(tokenizer="bpe", bpe_vocab_size=8000, min_freq=1, max_length=400, cell="gru", embedding_dim=100,
                 hidden_size=64, attention_size=64, dropout=0.5, epochs=15, patience=3, lr=2e-3,
-                batch_size=32, ensemble=3)
+                batch_size=32, adversarial=0.5, ensemble=3)
 
 
 def load_reviews():
@@ -83,7 +83,8 @@ def table(result: dict) -> str:
         return f" ({s[key + '_min']:.3f}-{s[key + '_max']:.3f})" if n > 1 else ""
 
     m = result["settings"].get("ensemble", 1)
-    members = f", ensemble of {m}" if m > 1 else ""
+    eps = result["settings"].get("adversarial", 0)
+    members = (f", adversarial {eps:g}" if eps else "") + (f", ensemble of {m}" if m > 1 else "")
     return "\n".join([
         "| model | test accuracy | test macro-F1 |", "|---|---|---|",
         f"| **rnnkit** TextClassifier (bi{result['settings']['cell'].upper()} + attention{members}, "

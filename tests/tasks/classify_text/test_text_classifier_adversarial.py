@@ -61,6 +61,18 @@ def test_adversarial_fit_learns_and_saves(tmp_path):
     assert not np.allclose(plain.predict_proba(probe), clf.predict_proba(probe))  # it changes training
 
 
+def test_frozen_embeddings_are_still_moved_and_stay_frozen():
+    net, batch = setup()
+    net.embedding.weight.requires_grad_(False)
+    before = net.embedding.weight.clone()
+    loss = adversarial_loss(make_loss(False, None), 0.3)(net, batch)
+    loss.backward()
+    assert net.embedding.weight.grad is None and torch.equal(net.embedding.weight, before)
+    assert net.head.weight.grad is not None
+    net.embedding.weight.requires_grad_(True)
+    torch.testing.assert_close(loss, adversarial_loss(make_loss(False, None), 0.3)(net, batch))
+
+
 @pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), "0.5", True])
 def test_bad_adversarial_values_are_refused(bad):
     with pytest.raises(ConfigError, match="adversarial"):

@@ -84,8 +84,9 @@ class TextClassifierNet(nn.Module):
 class TextClassifierEnsemble(nn.Module):
     """``M`` :class:`TextClassifierNet` of one shape whose class probabilities are averaged
     (module doc): the same ``forward`` contract, so prediction, ``explain`` and ONNX export
-    treat it like one network. Averaging in log space (``logsumexp``) keeps saturated
-    members exact: a member sure of a class gives ``log p = 0``, not ``log(1 - 1e-8)``.
+    treat it like one network. Averaging in log space (``logsumexp`` of log-probabilities)
+    keeps the logits finite where a member's probability of a class underflows float32
+    (members sure of different classes still average to exactly one half each).
 
     ``embedding``, ``encoder`` and ``head`` are the first member's (all members share their
     shapes): for code that needs the vocabulary size, the cell or the class count.

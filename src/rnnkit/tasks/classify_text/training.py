@@ -123,6 +123,8 @@ def adversarial_loss(loss: Callable, eps: float) -> Callable:
                                       fix="set adversarial=0 under torchrun, or train in one process"))
         x, lengths, target = batch
         e = model.embedding(x)  # (N, L, E)
+        if not e.requires_grad:  # frozen embeddings: the move still needs dl/de
+            e = e.detach().requires_grad_(True)
         clean = loss(model.from_embedded(e, lengths), target)
         g, = torch.autograd.grad(clean, e, retain_graph=True)  # (N, L, E)
         g = g * (x != PAD_ID).unsqueeze(-1)  # padding is never moved
