@@ -2,8 +2,9 @@
 (``lm.py``) and translation + chat (``seq2seq.py``), run one after the other with their
 defaults, then their tables gathered into ``benchmarks/out/text.md``.
 
-About 75 minutes on two CPU cores (sentiment ~25 min: two runs of a 3-network ensemble,
-language model ~12 min, translation and chat ~40 min). ``--collect`` skips the runs and only gathers the tables the three scripts
+About two hours on two CPU cores (sentiment up to an hour: two runs of an ensemble of
+three adversarially trained networks, 34 minutes a run measured on 1 thread; language
+model ~12 min; translation and chat ~40 min). ``--collect`` skips the runs and only gathers the tables the three scripts
 wrote last; ``--only NAME`` (repeatable) runs some of them.
 
     python benchmarks/text.py [--only text_classify|lm|seq2seq ...] [--collect]
