@@ -96,13 +96,10 @@ class TextClassifierConfig(StrictSettings):
             if not _number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
-        if not _number(self.adversarial) or self.adversarial < 0:
-            raise ConfigError(problem(f"{WHO}: adversarial", expected="a number >= 0 (the perturbation "
-                                      "size per token; 0 = off)", got=repr(self.adversarial),
-                                      fix="try 0.5; the embeddings' own norm is about sqrt(embedding_dim)"))
-        if not _number(self.weight_decay) or self.weight_decay < 0:
-            raise ConfigError(problem(f"{WHO}: weight_decay", expected="a number >= 0",
-                                      got=repr(self.weight_decay)))
+        for name in ("weight_decay", "adversarial"):  # 0 = off
+            if not _number(getattr(self, name)) or getattr(self, name) < 0:
+                raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0 (0 = off)",
+                                          got=repr(getattr(self, name))))
         if self.refit and not self.val_fraction:
             raise ConfigError(problem(f"{WHO}: refit", expected="val_fraction > 0 (the epoch count "
                                       "comes from early stopping on it)", got="val_fraction=0",

@@ -116,11 +116,10 @@ class TextClassifierEnsemble(nn.Module):
         the mean attention ``(N, L)`` with ``return_attention``)."""
         runs = [m(ids, lengths, return_attention=True) for m in self.members]
         z = torch.stack([logits for logits, _ in runs])  # (M, N, K)
-        log_m = math.log(len(self.members))
-        if self.multilabel:  # log q and log(1 - q), each a log-mean of member probabilities
-            logits = (torch.logsumexp(F.logsigmoid(z), 0) - torch.logsumexp(F.logsigmoid(-z), 0))
+        if self.multilabel:  # log q - log(1 - q); the 1/M of both means cancels
+            logits = torch.logsumexp(F.logsigmoid(z), 0) - torch.logsumexp(F.logsigmoid(-z), 0)
         else:
-            logits = torch.logsumexp(torch.log_softmax(z, dim=-1), 0) - log_m  # (N, K)
+            logits = torch.logsumexp(torch.log_softmax(z, dim=-1), 0) - math.log(len(self.members))
         if not return_attention:
             return logits
         return logits, torch.stack([a for _, a in runs]).mean(0)  # (N, L)

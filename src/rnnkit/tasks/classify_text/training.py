@@ -31,7 +31,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.batches import TokenBatches, pad_ids
-from rnnkit.data.text.vocab import PAD_ID
 from rnnkit.errors import ConfigError, problem
 from rnnkit.tasks.classify_series.training import stratified_split
 from rnnkit.tasks.classify_text.config import TextClassifierConfig
@@ -126,8 +125,8 @@ def adversarial_loss(loss: Callable, eps: float) -> Callable:
         if not e.requires_grad:  # frozen embeddings: the move still needs dl/de
             e = e.detach().requires_grad_(True)
         clean = loss(model.from_embedded(e, lengths), target)
-        g, = torch.autograd.grad(clean, e, retain_graph=True)  # (N, L, E)
-        g = g * (x != PAD_ID).unsqueeze(-1)  # padding is never moved
+        # (N, L, E); zero at padding, which the packed encoder and the masked attention never read
+        g, = torch.autograd.grad(clean, e, retain_graph=True)
         norm = g.flatten(1).norm(dim=1).clamp_min(1e-12)  # (N,)
         scale = eps * lengths.to(e.device, e.dtype).sqrt() / norm  # (N,)
         return clean + loss(model.from_embedded(e + (scale[:, None, None] * g).detach(), lengths), target)
