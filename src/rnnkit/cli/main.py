@@ -2,12 +2,15 @@
 
 Every command's ``--help`` ends with an example. Errors that rnnkit raises on purpose
 (:class:`rnnkit.errors.RnnkitError`) print one clear line and exit with status 2, never a
-traceback.
+traceback. Warnings meant for the user (``UserWarning``: an over-long text cut, a truncated
+WAV file, texts of unknown tokens only) print as one ``warning: ...`` line on stderr, without
+the source line of the library that happened to call the model.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -62,8 +65,29 @@ tune_cmd.register(app)
 inspect_cmd.register(app)
 
 
+_PYTHON_FORMAT = warnings.formatwarning
+
+
+def format_warning(message, category, filename, lineno, line=None) -> str:
+    """``warnings.formatwarning`` for the command line. A ``UserWarning`` is addressed to
+    the person at the shell, so its file and line (often a frame inside typer) are left
+    out. Other categories, such as deprecations and numerical ``RuntimeWarning``, keep
+    Python's format."""
+    if issubclass(category, UserWarning):
+        return f"warning: {message}\n"
+    return _PYTHON_FORMAT(message, category, filename, lineno, line)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rnnkit`` console script; returns the exit status."""
+    before, warnings.formatwarning = warnings.formatwarning, format_warning
+    try:
+        return _run(argv)
+    finally:
+        warnings.formatwarning = before
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except RnnkitError as err:
