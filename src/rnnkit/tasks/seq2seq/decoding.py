@@ -86,10 +86,12 @@ def _normalise(h: Hypothesis, alpha: float, kind: str, beta: float = 0.0) -> Hyp
 
 @torch.no_grad()
 def greedy(step_fn: StepFn, state, batch: int, max_len: int | list[int], *, alpha: float = 0.0,
-           kind: str = "gnmt", device=None) -> list[Hypothesis]:
+           kind: str = "gnmt", device=None, source_lengths: list[int] | None = None) -> list[Hypothesis]:
     """The most probable token at every step, for ``batch`` sources at once (``max_len``
-    one limit for all or one per source)."""
-    return _walk(step_fn, state, batch, max_len, lambda logp: logp.argmax(-1), alpha, kind, device)
+    one limit for all or one per source). ``source_lengths`` cuts each hypothesis' attention
+    rows to its own source (the batch's padding left out)."""
+    return _walk(step_fn, state, batch, max_len, lambda logp: logp.argmax(-1), alpha, kind, device,
+                 source_lengths)
 
 
 @torch.no_grad()
@@ -112,23 +114,29 @@ def sample(step_fn: StepFn, state, batch: int, max_len: int, *, temperature: flo
     return _walk(step_fn, state, batch, max_len, choose, 0.0, "none", device)
 
 
+def _limits(max_len: int | list[int], batch: int) -> list[int]:
+    return [max_len] * batch if isinstance(max_len, int) else list(max_len)
+
+
 def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, alpha: float,
-          kind: str, device) -> list[Hypothesis]:
-    limits = [max_len] * batch if isinstance(max_len, int) else list(max_len)
+          kind: str, device, source_lengths: list[int] | None = None) -> list[Hypothesis]:
+    limits = _limits(max_len, batch)
+    cut = source_lengths or [None] * batch
     prev = torch.full((batch,), BOS_ID, dtype=torch.int64, device=device)  # (B,)
     hyps = [Hypothesis([], 0.0, 0, False) for _ in range(batch)]
     alive = list(range(batch))  # rows of `state` -> hypothesis index
-    for _ in range(max(limits)):
+    for _ in range(max(limits, default=0)):
         logp, state, weights = step_fn(prev, state)  # (b, V)
         token = choose(logp)  # (b,)
         picked = logp.gather(1, token[:, None])[:, 0].tolist()
+        rows = weights.tolist() if weights is not None else None
         keep = []
         for row, (i, tok) in enumerate(zip(alive, token.tolist())):
             h = hyps[i]
             h.score += picked[row]
             h.length += 1
-            if weights is not None:
-                h.attention.append(weights[row].tolist())
+            if rows is not None:
+                h.attention.append(rows[row][:cut[i]])
             if tok == EOS_ID:
                 h.finished = True
             else:
@@ -150,46 +158,86 @@ def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float
                 kind: str = "gnmt", beta: float = 0.0, device=None) -> Hypothesis:
     """The best hypothesis for one source (``state`` of batch 1) by normalised score
     (with the coverage penalty ``beta``)."""
-    best_greedy = _normalise(greedy(step_fn, state, 1, max_len, alpha=alpha, kind=kind, device=device)[0],
-                             alpha, kind, beta)
+    return beam_search_batch(step_fn, state, 1, beam, max_len, alpha=alpha, kind=kind, beta=beta,
+                             device=device)[0]
+
+
+@torch.no_grad()
+def beam_search_batch(step_fn: StepFn, state, batch: int, beam: int, max_len: int | list[int], *,
+                      alpha: float = 0.6, kind: str = "gnmt", beta: float = 0.0, device=None,
+                      source_lengths: list[int] | None = None) -> list[Hypothesis]:
+    """Beam search for ``batch`` sources at once (``state`` of batch ``B``; ``max_len`` one
+    limit for all or one per source): the best hypothesis of each, as :func:`beam_search`
+    finds it for that source alone.
+
+    The network steps all live prefixes of all unfinished sources together; the rows of
+    one source are contiguous, at most ``beam`` of them, and a source leaves the batch as
+    soon as its search has settled. ``source_lengths`` cuts the attention rows to each
+    source's own length, so padding never enters the coverage penalty.
+    """
+    limits = _limits(max_len, batch)
+    cut = source_lengths or [None] * batch
+    best_greedy = [_normalise(h, alpha, kind, beta) for h in
+                   greedy(step_fn, state, batch, limits, alpha=alpha, kind=kind, device=device,
+                          source_lengths=source_lengths)]
     if beam == 1:
         return best_greedy
-    finished = [best_greedy] if best_greedy.finished else []
-    live = [Hypothesis([], 0.0, 0, False)]
-    scores = torch.zeros(1, dtype=torch.float64)  # (k,) log p of the live prefixes
-    prev = torch.full((1,), BOS_ID, dtype=torch.int64, device=device)
-    for t in range(max_len):
-        logp, state, weights = step_fn(prev, state)  # (k, V)
+    finished = [[g] if g.finished else [] for g in best_greedy]
+    live = [[Hypothesis([], 0.0, 0, False)] for _ in range(batch)]
+    active = list(range(batch))  # sources with live prefixes, in the order of their rows
+    scores = torch.zeros(batch, dtype=torch.float64)  # (R,) log p of the live prefixes
+    prev = torch.full((batch,), BOS_ID, dtype=torch.int64, device=device)
+    for t in range(max(limits, default=0)):
+        logp, state, weights = step_fn(prev, state)  # (R, V)
         V = logp.shape[1]
-        total = (scores.to(logp.device)[:, None] + logp.double()).view(-1)  # (k * V,)
-        top_scores, top = total.topk(min(2 * beam, total.numel()))
-        new_live, rows, tokens = [], [], []
-        for rank, (s, flat) in enumerate(zip(top_scores.tolist(), top.tolist())):
-            row, tok = divmod(flat, V)
-            parent = live[row]
-            attention = parent.attention + ([weights[row].tolist()] if weights is not None else [])
-            h = Hypothesis(parent.tokens + ([] if tok == EOS_ID else [tok]), s, t + 1,
-                           tok == EOS_ID, attention)
-            if tok == EOS_ID:
-                if rank < beam:
-                    finished.append(_normalise(h, alpha, kind, beta))
-            elif len(new_live) < beam:
-                new_live.append(h)
-                rows.append(row)
-                tokens.append(tok)
-        live = new_live
-        if not live or _settled(finished, live, max_len, alpha, kind):
+        total = scores.to(logp.device)[:, None] + logp.double()  # (R, V)
+        rows_attention = weights.tolist() if weights is not None else None
+        rows, tokens, still = [], [], []
+        start = 0
+        for i in active:
+            n = len(live[i])
+            top_scores, top = total[start:start + n].reshape(-1).topk(min(2 * beam, n * V))
+            new_live, new_rows, new_tokens = [], [], []
+            for rank, (s, flat) in enumerate(zip(top_scores.tolist(), top.tolist())):
+                row, tok = divmod(flat, V)
+                parent = live[i][row]
+                step_attention = ([rows_attention[start + row][:cut[i]]]
+                                  if rows_attention is not None else [])
+                h = Hypothesis(parent.tokens + ([] if tok == EOS_ID else [tok]), s, t + 1,
+                               tok == EOS_ID, parent.attention + step_attention)
+                if tok == EOS_ID:
+                    if rank < beam:
+                        finished[i].append(_normalise(h, alpha, kind, beta))
+                elif len(new_live) < beam:
+                    new_live.append(h)
+                    new_rows.append(start + row)
+                    new_tokens.append(tok)
+            start += n
+            live[i] = new_live
+            if not new_live or _settled(finished[i], new_live, limits[i], alpha, kind):
+                continue
+            if t + 1 >= limits[i]:  # max_len reached: unfinished prefixes compete as they are
+                finished[i] += [_normalise(h, alpha, kind, beta) for h in new_live]
+                continue
+            still.append(i)
+            rows += new_rows
+            tokens += new_tokens
+        active = still
+        if not active:
             break
         index = torch.tensor(rows, device=logp.device)
         state = state.select(index)
-        scores = torch.tensor([h.score for h in live], dtype=torch.float64)
+        scores = torch.tensor([h.score for i in active for h in live[i]], dtype=torch.float64)
         prev = torch.tensor(tokens, dtype=torch.int64, device=logp.device)
-    else:  # max_len reached: unfinished prefixes compete as they are
-        finished += [_normalise(h, alpha, kind, beta) for h in live]
-    candidates = finished or [_normalise(h, alpha, kind, beta) for h in live] or [best_greedy]
-    if not best_greedy.finished:
-        candidates.append(best_greedy)
-    return max(candidates, key=lambda h: h.normalised)
+    for i in active:  # only with a limit of 0 steps
+        finished[i] += [_normalise(h, alpha, kind, beta) for h in live[i]]
+    out = []
+    for i in range(batch):
+        candidates = finished[i] or [best_greedy[i]]
+        if not best_greedy[i].finished:
+            candidates.append(best_greedy[i])
+        out.append(max(candidates, key=lambda h: h.normalised))
+    return out
 
 
 def _settled(finished: list[Hypothesis], live: list[Hypothesis], max_len: int, alpha: float,

@@ -190,23 +190,19 @@ class Seq2Seq(ConfigParams):
     @torch.no_grad()
     def _decode(self, ids: list[list[int]], beam: int, alpha: float, kind: str,
                 max_length: int | None = None, chat: bool = False) -> list[decoding.Hypothesis]:
-        """One hypothesis per source: greedy (``beam=1``, in batches) or beam search."""
+        """One hypothesis per source: greedy (``beam=1``) or beam search, sources of similar
+        length batched together."""
         self.model_.eval()
         step = self._step_fn(chat)
         out: list[decoding.Hypothesis | None] = [None] * len(ids)
-        if beam == 1:
-            for idx in length_batches([len(s) for s in ids], DECODE_BATCH, shuffle=False):
-                state, device = self._encode_batch([ids[i] for i in idx])
-                limits = [self._max_len(len(ids[i]), max_length) for i in idx]
-                for i, h in zip(idx, decoding.greedy(step, state, len(idx), limits, alpha=alpha,
-                                                     kind=kind, device=device)):
-                    out[i] = h
-            return out
-        for i, x in enumerate(ids):
-            state, device = self._encode_batch([x])
-            out[i] = decoding.beam_search(step, state, beam, self._max_len(len(x), max_length),
-                                          alpha=alpha, kind=kind, beta=self.config.coverage_penalty,
-                                          device=device)
+        for idx in length_batches([len(s) for s in ids], DECODE_BATCH, shuffle=False):
+            state, device = self._encode_batch([ids[i] for i in idx])
+            limits = [self._max_len(len(ids[i]), max_length) for i in idx]
+            hyps = decoding.beam_search_batch(step, state, len(idx), beam, limits, alpha=alpha, kind=kind,
+                                              beta=self.config.coverage_penalty, device=device,
+                                              source_lengths=[len(ids[i]) for i in idx])
+            for i, h in zip(idx, hyps):
+                out[i] = h
         return out
 
     def _settings(self, beam, alpha, method: str) -> tuple[int, float]:
