@@ -16,7 +16,8 @@ sentence is written too.
 
 The settings were chosen on a development split, never on test: ``--dev`` trains on the
 training pairs less a dev set (the groups whose hash lies in [0.08, 0.145), ~1.1k pairs, no
-sentence shared with the rest) and scores on that dev set instead of the test set.
+sentence shared with the rest) and scores on that dev set instead of the test set; it saves
+that model as ``seq2seq_dev.rnnkit`` for ``benchmarks/seq2seq_probes.py``.
 
 Chat. Data: :func:`rnnkit.tasks.seq2seq.datasets.chitchat_pairs` (previous turn ``<sep>``
 message -> reply; split by conversation). For the CPU time budget only pairs whose source
@@ -86,7 +87,9 @@ def translation(settings: dict, data: dict, dev: bool = False) -> dict:
     report = mt.evaluate(*test, beam=settings["beam"])
     eval_seconds = time.perf_counter() - started
     sentence = test[0][3]
-    if not dev:
+    if dev:  # the model that benchmarks/seq2seq_probes.py probes
+        mt.save(OUT / "seq2seq_dev.rnnkit")
+    else:
         mt.plot_attention(sentence, OUT / "seq2seq_attention.png", beam=settings["beam"])
         mt.save(OUT / "seq2seq_de_en.rnnkit")
     rows = report.table.round(2).to_dict(orient="index")
