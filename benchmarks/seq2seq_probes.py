@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import re
 import warnings
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import sacrebleu  # noqa: E402
 import torch  # noqa: E402
 
 import rnnkit  # noqa: E402
-from rnnkit.data.text.vocab import EOS_ID, UNK  # noqa: E402
+from rnnkit.data.text.vocab import EOS_ID  # noqa: E402
 from rnnkit.tasks.seq2seq.datasets import ding_pairs  # noqa: E402
 from rnnkit.tasks.seq2seq.encoding import encode  # noqa: E402
 
@@ -88,36 +87,17 @@ def lexical_bias(mt, lam: float, eps: float):
     def step(prev, state):
         plain = dataclasses.replace(state, lex_index=None, lex_prob=None)
         logits, after, a = real(model, prev, plain)
-        weight = (a[:, :, None] * state.lex_prob).reshape(a.shape[0], -1)  # (N, S*K)
-        p_lex = logits.new_zeros(logits.shape).scatter_add(1, state.lex_index, weight)  # (N, V)
         after = dataclasses.replace(after, lex_index=state.lex_index, lex_prob=state.lex_prob)
-        return logits + lam * torch.log(p_lex + eps), after, a
+        return logits + lam * torch.log(model.lexicon_probability(a, state) + eps), after, a
     return step
 
 
-def distinct_unknowns(mt):
-    """``Seq2Seq._words`` with each ``<unk>`` taking a source word no earlier one took."""
-    def words(h, source):
-        out = mt.target_encoder_.vocab.decode(h.tokens)
-        if not (mt.config.replace_unknown and UNK in out and h.attention):
-            return out
-        src = mt._source_words(source)
-        is_word = np.array([bool(re.match(r"\w", w)) for w in src], dtype=bool)
-        lexicon = mt.dictionary_.lexicon if mt.dictionary_ is not None else {}
-        used: set[int] = set()
-        for t, w in enumerate(out):
-            if w == UNK and t < len(h.attention):
-                weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
-                allowed = is_word[: len(weights)].copy()
-                fresh = allowed.copy()
-                fresh[[i for i in used if i < len(fresh)]] = False
-                pick = fresh if fresh.any() else allowed
-                if pick.any():
-                    s = int(np.argmax(np.where(pick, weights, -np.inf)))
-                    used.add(s)
-                    out[t] = lexicon.get(src[s].lower(), src[s])
-        return out
-    return words
+def distinct_source(weights: np.ndarray, is_word: np.ndarray, taken: list[int]) -> int | None:
+    """``Seq2Seq._unknown_source`` that prefers a word no earlier ``<unk>`` took."""
+    fresh = is_word.copy()
+    fresh[[i for i in taken if i < len(fresh)]] = False
+    pick = fresh if fresh.any() else is_word
+    return int(np.argmax(np.where(pick, weights, -np.inf))) if pick.any() else None
 
 
 def main() -> None:
@@ -149,7 +129,7 @@ def main() -> None:
             mt.model_.step = lexical_bias(mt, lam, eps)
             print(f"lambda={lam:g} eps={eps:g}: {scores(mt, sources, references, args.beam)}", flush=True)
     else:
-        mt._words = distinct_unknowns(mt)
+        mt._unknown_source = distinct_source
         print(f"distinct <unk> sources: {scores(mt, sources, references, args.beam)}", flush=True)
 
 

@@ -238,14 +238,25 @@ class Seq2Seq(ConfigParams):
         src = self._source_words(source)
         is_word = np.array([bool(re.match(r"\w", w)) for w in src], dtype=bool)
         lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
+        taken: list[int] = []
         for t, w in enumerate(words):
             if w == UNK and t < len(h.attention):
                 weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
-                words_here = is_word[: len(weights)]
-                if words_here.any():
-                    s = int(np.argmax(np.where(words_here, weights, -np.inf)))
+                s = self._unknown_source(weights, is_word[: len(weights)], taken)
+                if s is not None:
+                    taken.append(s)
                     words[t] = lexicon.get(src[s].lower(), src[s])
         return words
+
+    @staticmethod
+    def _unknown_source(weights: np.ndarray, is_word: np.ndarray, taken: list[int]) -> int | None:
+        """The source position an output ``<unk>`` is filled from: the most attended word
+        (None if the source has no word). ``taken``, the positions earlier ``<unk>`` of the
+        output used, is not consulted: a rule that avoids them lost greedy BLEU on the dev
+        split (docs/seq2seq.md; ``benchmarks/seq2seq_probes.py unk-distinct``)."""
+        if not is_word.any():
+            return None
+        return int(np.argmax(np.where(is_word, weights, -np.inf)))
 
     def _source_words(self, source: str) -> list[str]:
         """The source tokens as the model read them, in their original case where the

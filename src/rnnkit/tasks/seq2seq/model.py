@@ -155,10 +155,15 @@ class Seq2SeqNet(nn.Module):
             l_t = torch.tanh(torch.bmm(a[:, None, :], state.embedded)[:, 0])  # (N, E)
             logits = logits + self.lexical_out(torch.tanh(self.lexical(l_t)) + l_t)
         if state.lex_index is not None:
-            weight = (a[:, :, None] * state.lex_prob).reshape(a.shape[0], -1)  # (N, S*K)
-            p_lex = logits.new_zeros(logits.shape).scatter_add(1, state.lex_index, weight)  # (N, V_y)
-            logits = logits + torch.log(p_lex + LEXICON_EPS)
+            logits = logits + torch.log(self.lexicon_probability(a, state) + LEXICON_EPS)
         return logits, state.advance(rnn_state, feed), a
+
+    def lexicon_probability(self, a: Tensor, state: DecoderState) -> Tensor:
+        """``p_lex_t(e) = sum_s a_t(s) lex(e | x_s)`` ``(N, V_y)`` for the attention ``a``
+        ``(N, S)`` over the sources of ``state`` (which must carry the lexicon rows)."""
+        weight = (a[:, :, None] * state.lex_prob).reshape(a.shape[0], -1)  # (N, S*K)
+        out = a.new_zeros(a.shape[0], self.out.out_features)
+        return out.scatter_add(1, state.lex_index, weight)  # (N, V_y)
 
     def forward(self, src: Tensor, lengths: Tensor, target_in: Tensor,
                 return_attention: bool = False):
