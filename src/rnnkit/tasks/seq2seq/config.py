@@ -49,6 +49,8 @@ class Seq2SeqConfig(StrictSettings):
     #                         keeping this many translations per source token (0 = off)
     lexical_model: bool = False  # a feed-forward path from the attended source embeddings to
     #                              the output (Nguyen & Chiang 2018)
+    coverage: bool = False  # the attention also sees each source token's attention so far
+    #                         (Tu et al. 2016), to move on from translated words
     # -- decoding
     beam: int = 5  # default beam width of translate(); 1 = greedy
     length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
@@ -68,6 +70,8 @@ class Seq2SeqConfig(StrictSettings):
     word_dropout: float = 0.0  # share of source and decoder-input tokens turned to <unk> in training
     guided_alignment: float = 0.0  # weight of the attention loss towards the lexicon's alignment
     #                                (needs lexicon_top_k > 0; 0 = off)
+    coverage_loss: float = 0.0  # weight of See et al. (2017)'s penalty on attending a source
+    #                             token again: sum_s min(a_t(s), coverage_{t-1}(s)) (0 = off)
     patience: int = 2  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.05  # share of the training pairs held out for early stopping
     seed: int = 0
@@ -94,7 +98,8 @@ class Seq2SeqConfig(StrictSettings):
         check_int("patience", self.patience, low=0)
         check_int("lexicon_top_k", self.lexicon_top_k, low=0)
         check_int("seed", self.seed, low=0)
-        for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model"):
+        for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model",
+                     "coverage"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
                                           got=repr(getattr(self, name))))
@@ -107,7 +112,7 @@ class Seq2SeqConfig(StrictSettings):
             if not number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
-        for name in ("alpha", "coverage_penalty", "guided_alignment"):
+        for name in ("alpha", "coverage_penalty", "guided_alignment", "coverage_loss"):
             if not number(getattr(self, name)) or getattr(self, name) < 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0",
                                           got=repr(getattr(self, name))))

@@ -124,7 +124,8 @@ class Seq2Seq(ConfigParams):
                           embedding_dim=cfg.embedding_dim, cell=cfg.cell, hidden_size=cfg.hidden_size,
                           num_layers=cfg.num_layers, attention=cfg.attention,
                           attention_size=cfg.attention_size, dropout=cfg.dropout,
-                          lexicon_top_k=cfg.lexicon_top_k, lexical_model=cfg.lexical_model)
+                          lexicon_top_k=cfg.lexicon_top_k, lexical_model=cfg.lexical_model,
+                          coverage=cfg.coverage)
 
     def _pairs(self, sources, targets, method: str) -> tuple[list[str], list[str]]:
         where = f"{WHO}.{method}"

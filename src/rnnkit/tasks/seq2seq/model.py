@@ -27,7 +27,8 @@ its translation that does not go through the recurrent states::
     z_t += W_l (tanh(W_h l_t) + l_t) + b_l         # added to the logits; W_h (E, E), W_l (V_y, E)
 
 ``attention`` is Bahdanau (additive) or Luong (general), masked over source padding (see
-:mod:`~rnnkit.tasks.seq2seq.attention`). The encoder reads the padded batch with
+:mod:`~rnnkit.tasks.seq2seq.attention`). With ``coverage=True`` it also sees the coverage
+``C_{t-1}(s) = sum_{t' < t} a_{t'}(s)`` ``(N, S)``, which the state carries from step to step. The encoder reads the padded batch with
 ``lengths``, so a pad never changes a real step: a sentence gives the same outputs alone
 or in a padded batch. Training feeds the reference ``y_{t-1}`` (teacher forcing);
 decoding feeds the model's own choice, one :meth:`Seq2SeqNet.step` at a time.
@@ -61,26 +62,30 @@ class DecoderState:
     lex_index: Tensor | None = None  # (N, S * K) target ids of each source token's lexicon row
     lex_prob: Tensor | None = None  # (N, S, K) their probabilities (0 at padding)
     embedded: Tensor | None = None  # (N, S, E) source embeddings (lexical_model only)
+    coverage: Tensor | None = None  # (N, S) attention summed over the steps so far (coverage only)
 
     def select(self, index: Tensor) -> "DecoderState":
         rnn_state = (tuple(s[:, index] for s in self.rnn) if isinstance(self.rnn, tuple)
                      else self.rnn[:, index])
         lex = (None, None) if self.lex_index is None else (self.lex_index[index], self.lex_prob[index])
         embedded = None if self.embedded is None else self.embedded[index]
+        coverage = None if self.coverage is None else self.coverage[index]
         return DecoderState(rnn_state, self.feed[index], self.keys[index], self.projected[index],
-                            self.pad[index], *lex, embedded)
+                            self.pad[index], *lex, embedded, coverage)
 
-    def advance(self, rnn_state, feed: Tensor) -> "DecoderState":
-        """The state after one step: new decoder state and attentional vector, same source."""
+    def advance(self, rnn_state, feed: Tensor, a: Tensor) -> "DecoderState":
+        """The state after one step with attention ``a`` ``(N, S)``: new decoder state and
+        attentional vector (and coverage), same source."""
+        coverage = None if self.coverage is None else self.coverage + a
         return DecoderState(rnn_state, feed, self.keys, self.projected, self.pad,
-                            self.lex_index, self.lex_prob, self.embedded)
+                            self.lex_index, self.lex_prob, self.embedded, coverage)
 
 
 class Seq2SeqNet(nn.Module):
     def __init__(self, *, source_vocab: int, target_vocab: int, embedding_dim: int = 128,
                  cell: str = "gru", hidden_size: int = 256, num_layers: int = 1,
                  attention: str = "luong", attention_size: int = 128, dropout: float = 0.0,
-                 lexicon_top_k: int = 0, lexical_model: bool = False) -> None:
+                 lexicon_top_k: int = 0, lexical_model: bool = False, coverage: bool = False) -> None:
         super().__init__()
         H, E = hidden_size, embedding_dim
         self.cell, self.num_layers, self.hidden_size = cell, num_layers, H
@@ -94,7 +99,8 @@ class Seq2SeqNet(nn.Module):
         self.decoder = CELLS[cell](E + H, H, num_layers=num_layers, batch_first=True, dropout=between)
         for layer in (self.encoder, self.decoder):
             layer.validate_inputs = False  # embeddings are finite; skip the NaN scan
-        self.attention = make_attention(attention, H, H, attention_size)
+        self.attention = make_attention(attention, H, H, attention_size, coverage)
+        self.coverage = coverage
         self.combine = nn.Linear(2 * H, H, bias=False)  # W_c
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(H, target_vocab)  # W_o, b_o
@@ -132,7 +138,9 @@ class Seq2SeqNet(nn.Module):
             prob = self.lex_prob[src].masked_fill(pad[:, :, None], 0.0)  # (N, S, K)
             lex = (self.lex_index[src].reshape(N, -1), prob)  # (N, S*K), (N, S, K)
         embedded = e if self.lexical is not None else None
-        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad, *lex, embedded)
+        coverage = keys.new_zeros(N, S) if self.coverage else None  # C_0 = 0
+        return DecoderState(state, feed, keys, self.attention.prepare(keys), pad, *lex, embedded,
+                            coverage)
 
     def _join(self, h: Tensor) -> Tensor:
         """``(layers * 2, N, H/2)`` (directions inner) -> ``(layers, N, H)``: the forward and
@@ -148,7 +156,7 @@ class Seq2SeqNet(nn.Module):
         x = torch.cat([self.drop(self.target_embedding(prev)), state.feed], dim=-1)  # (N, E+H)
         h, rnn_state = self.decoder(x[:, None, :], state.rnn)  # (N, 1, H)
         h = h[:, 0]  # (N, H)
-        c, a = self.attention(h, state.keys, state.projected, state.pad)  # (N, H), (N, S)
+        c, a = self.attention(h, state.keys, state.projected, state.pad, state.coverage)  # (N, H), (N, S)
         feed = torch.tanh(self.combine(torch.cat([c, h], dim=-1)))  # (N, H)
         logits = self.out(self.drop(feed))  # (N, V_y)
         if self.lexical is not None:
@@ -156,7 +164,7 @@ class Seq2SeqNet(nn.Module):
             logits = logits + self.lexical_out(torch.tanh(self.lexical(l_t)) + l_t)
         if state.lex_index is not None:
             logits = logits + torch.log(self.lexicon_probability(a, state) + LEXICON_EPS)
-        return logits, state.advance(rnn_state, feed), a
+        return logits, state.advance(rnn_state, feed, a), a
 
     def lexicon_probability(self, a: Tensor, state: DecoderState) -> Tensor:
         """``p_lex_t(e) = sum_s a_t(s) lex(e | x_s)`` ``(N, V_y)`` for the attention ``a``

@@ -21,6 +21,14 @@ A target token that no source token's lexicon row holds (``<eos>``, most functio
 rarer forms) has no alignment and adds nothing. Attention learned from a few thousand pairs
 alone tends to collapse onto a few source positions (the final ``.``); the lexicon's
 alignment tells it where each reference word comes from.
+The coverage loss (``coverage_loss = lambda``; See et al. 2017, "Get To The Point") adds
+``lambda`` times the attention a step gives to source tokens already attended before it::
+
+    C_{t-1}(s) = sum_{t' < t} a_{t'}(s)
+    L_cov = (1 / #tokens) sum_{n, t} sum_s min(a_{n,t}(s), C_{n,t-1}(s))
+
+which is 0 while every step attends new source tokens and grows when the decoder keeps
+returning to the same ones (the repetitions ``the the``, ``was was``).
 Batches hold pairs of similar source length; a share ``val_fraction`` of the pairs is held
 out for early stopping on the validation loss, with the learning rate halved on plateaus.
 """
@@ -115,6 +123,15 @@ def alignment_loss(attention: torch.Tensor, target: torch.Tensor, aligned: torch
     return (per_token * aligned).sum() / aligned.sum().clamp_min(1)
 
 
+def coverage_loss(attention: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
+    """Mean over the real target tokens of ``sum_s min(a_t(s), C_{t-1}(s))`` (see the module
+    doc); ``attention`` ``(B, T, S)``, ``target_out`` ``(B, T)`` (``<pad>`` steps left out)."""
+    before = attention.cumsum(1) - attention  # (B, T, S): C_{t-1}, 0 at t = 1
+    per_token = torch.minimum(attention, before).sum(-1)  # (B, T)
+    real = target_out != PAD_ID
+    return (per_token * real).sum() / real.sum().clamp_min(1)
+
+
 def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``(train, validation)`` indices: a random share ``fraction`` held out."""
     perm = np.random.default_rng(seed).permutation(n)
@@ -152,12 +169,16 @@ def train_network(model: torch.nn.Module, sources: list[list[int]], targets: lis
         guide = lexicon_alignment(model, batch[0], batch[3]) if cfg.guided_alignment > 0 else None
         if cfg.word_dropout > 0 and model.training:  # the alignment is the true words'
             batch = drop_words(batch, cfg.word_dropout)
-        if guide is None:
+        if guide is None and not cfg.coverage_loss:
             return token_loss(model, batch, cfg.label_smoothing)
         src, lengths, target_in, target_out = batch
         logits, attention = model(src, lengths, target_in, return_attention=True)  # (B, T, V), (B, T, S)
-        return (logits_loss(logits, target_out, cfg.label_smoothing)
-                + cfg.guided_alignment * alignment_loss(attention, *guide))
+        loss = logits_loss(logits, target_out, cfg.label_smoothing)
+        if guide is not None:
+            loss = loss + cfg.guided_alignment * alignment_loss(attention, *guide)
+        if cfg.coverage_loss:
+            loss = loss + cfg.coverage_loss * coverage_loss(attention, target_out)
+        return loss
 
     trainer = Trainer(model, loss_fn, train_cfg, out_dir=out_dir,
                       evaluate_fn=validation_metrics if val else None)
