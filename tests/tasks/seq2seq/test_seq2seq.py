@@ -35,6 +35,30 @@ def test_attention_sums_to_one_and_ignores_padding(kind):
     torch.testing.assert_close(c1, c2)
 
 
+@pytest.mark.parametrize("settings", [dict(lexicon_top_k=3, lexical_model=True),
+                                      dict(cell="lstm", attention="bahdanau", coverage=True)])
+def test_teacher_forcing_equals_one_step_at_a_time_dropout_included(settings):
+    """forward() runs the output layers once over all steps; in training mode (dropout 0.5)
+    it must give what T calls of step() give from the same RNG state."""
+    torch.manual_seed(0)
+    net = Seq2SeqNet(source_vocab=20, target_vocab=15, embedding_dim=8, hidden_size=12,
+                     dropout=0.5, **settings).train()
+    if net.lexicon_top_k:
+        net.set_lexicon(torch.randint(4, 15, (20, 3)), torch.rand(20, 3) / 3)
+    src, lengths = pad_ids([[5, 6, 7, 8], [9, 10]])
+    target_in = torch.tensor([[2, 5, 6, 7, 8], [2, 9, 4, 0, 0]])
+    torch.manual_seed(7)
+    logits, weights = net(src, lengths, target_in, return_attention=True)
+    torch.manual_seed(7)
+    state, stepped, attended = net.encode(src, lengths), [], []
+    for t in range(target_in.shape[1]):
+        z, state, a = net.step(target_in[:, t], state)
+        stepped.append(z)
+        attended.append(a)
+    torch.testing.assert_close(logits, torch.stack(stepped, 1))
+    torch.testing.assert_close(weights, torch.stack(attended, 1))
+
+
 @pytest.mark.parametrize("cell,attention", [("gru", "luong"), ("lstm", "bahdanau")])
 def test_padding_invariance(cell, attention):
     torch.manual_seed(0)
