@@ -1,7 +1,8 @@
 """Decode-time probes on a translation model, scored on the dev split: what docs/seq2seq.md
-reports about logit adjustment, the lexical bias's weight and ``<unk>`` replacement.
+reports about logit adjustment, the lexical bias's weight, ``<unk>`` replacement and
+repeated n-grams.
 
-None of them is a setting of ``Seq2Seq``; each changes one thing in how a fitted model
+None but the last is a setting of ``Seq2Seq``; each changes one thing in how a fitted model
 decodes, and prints greedy and beam BLEU / chrF (sacreBLEU) next to the unchanged model:
 
 * ``logit-adjust TAU``: rank by ``log p(y|x) - tau * log pi(y)``, ``pi`` the add-one unigram
@@ -9,7 +10,9 @@ decodes, and prints greedy and beam BLEU / chrF (sacreBLEU) next to the unchange
 * ``lexical-bias LAMBDA:EPS``: the lexical bias term ``log(p_lex + 1e-3)`` becomes
   ``lambda * log(p_lex + eps)`` (the model must have ``lexicon_top_k > 0``);
 * ``unk-distinct``: an output ``<unk>`` takes the most attended source word that no earlier
-  ``<unk>`` of the sentence took (the model's rule may take the same word twice).
+  ``<unk>`` of the sentence took (the model's rule may take the same word twice);
+* ``no-repeat N``: the model's own ``no_repeat_ngram_size`` setting set to ``N`` (no n-gram
+  twice in an output).
 
 The model is the dev run's (``python benchmarks/seq2seq.py --dev --skip-chat`` saves
 ``benchmarks/out/seq2seq_dev.rnnkit``): it never saw the dev pairs. About a minute per greedy
@@ -18,6 +21,7 @@ setting and a few more with ``--beam 5`` on one thread.
     python benchmarks/seq2seq_probes.py logit-adjust 0.1 0.2 0.35 [--beam 5] [--model PATH]
     python benchmarks/seq2seq_probes.py lexical-bias 1.5:1e-3 1:1e-4
     python benchmarks/seq2seq_probes.py unk-distinct --beam 5
+    python benchmarks/seq2seq_probes.py no-repeat 2 3 --beam 5
 """
 
 from __future__ import annotations
@@ -102,8 +106,8 @@ def distinct_source(weights: np.ndarray, is_word: np.ndarray, taken: list[int]) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=["logit-adjust", "lexical-bias", "unk-distinct"])
-    parser.add_argument("values", nargs="*", help="tau values, or lambda:eps pairs")
+    parser.add_argument("probe", choices=["logit-adjust", "lexical-bias", "unk-distinct", "no-repeat"])
+    parser.add_argument("values", nargs="*", help="tau values, lambda:eps pairs or n-gram sizes")
     parser.add_argument("--beam", type=int, default=1, help="also score beam search of this width")
     parser.add_argument("--model", type=Path, default=OUT / "seq2seq_dev.rnnkit")
     parser.add_argument("--threads", type=int, default=1)
@@ -128,6 +132,10 @@ def main() -> None:
             lam, eps = map(float, pair.split(":"))
             mt.model_.step = lexical_bias(mt, lam, eps)
             print(f"lambda={lam:g} eps={eps:g}: {scores(mt, sources, references, args.beam)}", flush=True)
+    elif args.probe == "no-repeat":
+        for n in map(int, args.values):
+            mt.config.no_repeat_ngram_size = n
+            print(f"no_repeat_ngram_size={n}: {scores(mt, sources, references, args.beam)}", flush=True)
     else:
         mt._unknown_source = distinct_source
         print(f"distinct <unk> sources: {scores(mt, sources, references, args.beam)}", flush=True)

@@ -35,13 +35,16 @@ def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnki
               beam: int = typer.Option(None, "--beam", "-b", help="Beam width (1 = greedy; default "
                                        "the model's)."),
               alpha: float = typer.Option(None, "--alpha", help="Length-normalisation strength."),
-              max_length: int = typer.Option(None, "--max-length", help="Most output tokens.")) -> None:
+              max_length: int = typer.Option(None, "--max-length", help="Most output tokens."),
+              no_repeat: int = typer.Option(None, "--no-repeat-ngram", help="No n-gram of this "
+                                            "size twice in an output (0 = off; default the model's).")
+              ) -> None:
     """Translate text with a sequence-to-sequence model (task seq2seq).
 
     Example: rnnkit translate de-en.rnnkit "Ich bin müde." --beam 5
     """
     try:
-        for line in run_translate(model, text, file, encoding, beam, alpha, max_length):
+        for line in run_translate(model, text, file, encoding, beam, alpha, max_length, no_repeat):
             typer.echo(line)
     except RnnkitError as err:
         typer.echo(f"error: {err}", err=True)
@@ -50,7 +53,7 @@ def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnki
 
 def run_translate(model: Path, text: str | None = None, file: Path | None = None,
                   encoding: str = "utf-8", beam: int | None = None, alpha: float | None = None,
-                  max_length: int | None = None) -> list[str]:
+                  max_length: int | None = None, no_repeat: int | None = None) -> list[str]:
     """What ``rnnkit translate`` prints, a line per input (the Python call behind it)."""
     from rnnkit.data.text.reading import read_text
 
@@ -69,7 +72,8 @@ def run_translate(model: Path, text: str | None = None, file: Path | None = None
         raise DataError(problem("rnnkit translate: input", expected="at least one non-empty line",
                                 got="none"))
     est = _load(model, "translate")
-    return est.translate(lines, beam=beam, alpha=alpha, max_length=max_length)
+    return est.translate(lines, beam=beam, alpha=alpha, max_length=max_length,
+                         no_repeat_ngram_size=no_repeat)
 
 
 def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnkit)."),
@@ -82,33 +86,37 @@ def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnki
          beam: int = typer.Option(None, "--beam", "-b", help="Search replies by beam instead of "
                                   "sampling."),
          context: bool = typer.Option(True, "--context/--no-context", help="Give the model the "
-                                      "previous reply as context.")) -> None:
+                                      "previous reply as context."),
+         no_repeat: int = typer.Option(None, "--no-repeat-ngram", help="No n-gram of this size "
+                                       "twice in a reply (0 = off; default the model's).")) -> None:
     """Chat with a sequence-to-sequence model: type a message per line; /quit or end of input stops.
 
     Example: rnnkit chat chitchat.rnnkit --temperature 0.7 --top-p 0.9 --seed 1
     """
     try:
         est = _load(model, "chat")
-        decoding_check(temperature, top_k, top_p, seed, beam)
+        decoding_check(temperature, top_k, top_p, seed, beam, no_repeat)
     except RnnkitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2)
     chat_loop(est, sys.stdin, typer.echo, temperature=temperature, top_k=top_k, top_p=top_p,
-              seed=seed, beam=beam, context=context)
+              seed=seed, beam=beam, context=context, no_repeat=no_repeat)
 
 
-def decoding_check(temperature, top_k, top_p, seed, beam) -> None:
+def decoding_check(temperature, top_k, top_p, seed, beam, no_repeat=None) -> None:
     from rnnkit.tasks.seq2seq.config import check_int
     from rnnkit.tasks.sampling import check_sampling
 
     check_sampling(temperature, top_k, top_p, seed, "rnnkit chat")
     if beam is not None:
         check_int("beam", beam, low=1, who="rnnkit chat")
+    if no_repeat is not None:
+        check_int("no_repeat_ngram_size", no_repeat, low=0, who="rnnkit chat")
 
 
 def chat_loop(est, lines, echo, *, temperature: float = 0.8, top_k: int | None = None,
               top_p: float | None = 0.9, seed: int | None = None, beam: int | None = None,
-              context: bool = True) -> list[tuple[str, str]]:
+              context: bool = True, no_repeat: int | None = None) -> list[tuple[str, str]]:
     """Answer each line of ``lines`` until ``/quit``; returns the ``(message, reply)`` turns.
     The n-th reply uses seed ``seed + n`` (so a session replays exactly with one seed)."""
     echo(f"chat with {est.task_name} model; type {QUIT} or end the input to stop")
@@ -122,7 +130,7 @@ def chat_loop(est, lines, echo, *, temperature: float = 0.8, top_k: int | None =
             continue
         try:
             answer = est.reply(message, previous if context else None, temperature=temperature,
-                               top_k=top_k, top_p=top_p, beam=beam,
+                               top_k=top_k, top_p=top_p, beam=beam, no_repeat_ngram_size=no_repeat,
                                seed=None if seed is None else seed + len(turns))
         except RnnkitError as err:
             echo(f"error: {err}")

@@ -57,6 +57,8 @@ class Seq2SeqConfig(StrictSettings):
     alpha: float = 0.6  # length-normalisation strength (0 = raw log-probability)
     coverage_penalty: float = 0.0  # beta of beam search's coverage penalty (Wu et al. 2016): a
     #                                hypothesis that leaves source words unattended ranks lower
+    no_repeat_ngram_size: int = 0  # > 0: no n-gram of this size twice in an output (fairseq's
+    #                                --no-repeat-ngram-size); 0 = off
     length_ratio: float = 2.0  # decode at most length_ratio * |x| + 10 tokens (and max_target_length)
     replace_unknown: bool = True  # an output <unk> becomes the most attended source token
     # -- training
@@ -97,6 +99,7 @@ class Seq2SeqConfig(StrictSettings):
                                       got=self.hidden_size, fix=f"use {self.hidden_size + 1}"))
         check_int("patience", self.patience, low=0)
         check_int("lexicon_top_k", self.lexicon_top_k, low=0)
+        check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, low=0)
         check_int("seed", self.seed, low=0)
         for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model",
                      "coverage"):

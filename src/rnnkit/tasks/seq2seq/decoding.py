@@ -27,6 +27,11 @@ what it can reach), or at ``max_len`` (unfinished prefixes then compete as they 
 greedy hypothesis is always a candidate too, so beam search never returns a lower
 normalised score than greedy decoding; ``k = 1`` *is* greedy decoding.
 
+Repeated n-grams (``no_repeat=n``, fairseq's ``--no-repeat-ngram-size``): before a token
+is chosen, every token that would complete an ``n``-gram the output already holds gets
+``log p = -inf``, in greedy decoding, beam search and sampling alike (``<eos>`` is never
+banned). ``n = 2`` rules out ``the the`` and ``of the ... of the``; ``0`` is off.
+
 Sampling (chat) draws each token from ``softmax(z / T)``, restricted to the ``top_k`` most
 probable tokens and then to the smallest set of mass ``>= top_p`` (nucleus), renormalised,
 with a seeded ``torch.Generator``: the same seed gives the same reply; ``T = 0`` is greedy.
@@ -79,6 +84,26 @@ def coverage_penalty(attention: list[list[float]], beta: float) -> float:
     return float(beta * torch.log(total.clamp(1e-12, 1.0)).sum())
 
 
+def ban_repeats(logp: Tensor, histories: list[list[int]], n: int) -> Tensor:
+    """``logp`` ``(R, V)`` with ``-inf`` at every token that would complete an ``n``-gram
+    already in row ``r``'s output ``histories[r]`` (see the module doc); unchanged for
+    ``n = 0``."""
+    if n <= 0:
+        return logp
+    rows, tokens = [], []
+    for r, seen in enumerate(histories):
+        prefix = seen[len(seen) - n + 1:] if n > 1 else []  # the last n - 1 tokens
+        for j in range(len(seen) - n + 1):  # every n-gram seen[j : j + n] so far
+            if seen[j:j + n - 1] == prefix:
+                rows.append(r)
+                tokens.append(seen[j + n - 1])
+    if not rows:
+        return logp
+    logp = logp.clone()
+    logp[rows, tokens] = float("-inf")
+    return logp
+
+
 def _normalise(h: Hypothesis, alpha: float, kind: str, beta: float = 0.0) -> Hypothesis:
     h.normalised = h.score / length_penalty(h.length, alpha, kind) + coverage_penalty(h.attention, beta)
     return h
@@ -86,18 +111,20 @@ def _normalise(h: Hypothesis, alpha: float, kind: str, beta: float = 0.0) -> Hyp
 
 @torch.no_grad()
 def greedy(step_fn: StepFn, state, batch: int, max_len: int | list[int], *, alpha: float = 0.0,
-           kind: str = "gnmt", device=None, source_lengths: list[int] | None = None) -> list[Hypothesis]:
+           kind: str = "gnmt", device=None, source_lengths: list[int] | None = None,
+           no_repeat: int = 0) -> list[Hypothesis]:
     """The most probable token at every step, for ``batch`` sources at once (``max_len``
     one limit for all or one per source). ``source_lengths`` cuts each hypothesis' attention
-    rows to its own source (the batch's padding left out)."""
+    rows to its own source (the batch's padding left out); ``no_repeat`` bans repeated
+    n-grams (module doc)."""
     return _walk(step_fn, state, batch, max_len, lambda logp: logp.argmax(-1), alpha, kind, device,
-                 source_lengths)
+                 source_lengths, no_repeat)
 
 
 @torch.no_grad()
 def sample(step_fn: StepFn, state, batch: int, max_len: int, *, temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-           device=None) -> list[Hypothesis]:
+           device=None, no_repeat: int = 0) -> list[Hypothesis]:
     """Tokens drawn one by one (see the module doc); ``temperature=0`` is greedy."""
     generator = torch.Generator()
     if seed is None:
@@ -111,7 +138,7 @@ def sample(step_fn: StepFn, state, batch: int, max_len: int, *, temperature: flo
             return p.argmax(-1).to(logp.device)
         return torch.multinomial(p, 1, generator=generator)[:, 0].to(logp.device)
 
-    return _walk(step_fn, state, batch, max_len, choose, 0.0, "none", device)
+    return _walk(step_fn, state, batch, max_len, choose, 0.0, "none", device, no_repeat=no_repeat)
 
 
 def _limits(max_len: int | list[int], batch: int) -> list[int]:
@@ -119,7 +146,8 @@ def _limits(max_len: int | list[int], batch: int) -> list[int]:
 
 
 def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, alpha: float,
-          kind: str, device, source_lengths: list[int] | None = None) -> list[Hypothesis]:
+          kind: str, device, source_lengths: list[int] | None = None, no_repeat: int = 0
+          ) -> list[Hypothesis]:
     limits = _limits(max_len, batch)
     cut = source_lengths or [None] * batch
     prev = torch.full((batch,), BOS_ID, dtype=torch.int64, device=device)  # (B,)
@@ -127,6 +155,7 @@ def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, 
     alive = list(range(batch))  # rows of `state` -> hypothesis index
     for _ in range(max(limits, default=0)):
         logp, state, weights = step_fn(prev, state)  # (b, V)
+        logp = ban_repeats(logp, [hyps[i].tokens for i in alive], no_repeat)
         token = choose(logp)  # (b,)
         picked = logp.gather(1, token[:, None])[:, 0].tolist()
         rows = weights.tolist() if weights is not None else None
@@ -155,17 +184,17 @@ def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, 
 
 @torch.no_grad()
 def beam_search(step_fn: StepFn, state, beam: int, max_len: int, *, alpha: float = 0.6,
-                kind: str = "gnmt", beta: float = 0.0, device=None) -> Hypothesis:
+                kind: str = "gnmt", beta: float = 0.0, device=None, no_repeat: int = 0) -> Hypothesis:
     """The best hypothesis for one source (``state`` of batch 1) by normalised score
-    (with the coverage penalty ``beta``)."""
+    (with the coverage penalty ``beta``; ``no_repeat`` bans repeated n-grams)."""
     return beam_search_batch(step_fn, state, 1, beam, max_len, alpha=alpha, kind=kind, beta=beta,
-                             device=device)[0]
+                             device=device, no_repeat=no_repeat)[0]
 
 
 @torch.no_grad()
 def beam_search_batch(step_fn: StepFn, state, batch: int, beam: int, max_len: int | list[int], *,
                       alpha: float = 0.6, kind: str = "gnmt", beta: float = 0.0, device=None,
-                      source_lengths: list[int] | None = None) -> list[Hypothesis]:
+                      source_lengths: list[int] | None = None, no_repeat: int = 0) -> list[Hypothesis]:
     """Beam search for ``batch`` sources at once (``state`` of batch ``B``; ``max_len`` one
     limit for all or one per source): the best hypothesis of each, as :func:`beam_search`
     finds it for that source alone.
@@ -179,7 +208,7 @@ def beam_search_batch(step_fn: StepFn, state, batch: int, beam: int, max_len: in
     cut = source_lengths or [None] * batch
     best_greedy = [_normalise(h, alpha, kind, beta) for h in
                    greedy(step_fn, state, batch, limits, alpha=alpha, kind=kind, device=device,
-                          source_lengths=source_lengths)]
+                          source_lengths=source_lengths, no_repeat=no_repeat)]
     if beam == 1:
         return best_greedy
     finished = [[g] if g.finished else [] for g in best_greedy]
@@ -190,6 +219,7 @@ def beam_search_batch(step_fn: StepFn, state, batch: int, beam: int, max_len: in
     for t in range(max(limits, default=0)):
         logp, state, weights = step_fn(prev, state)  # (R, V)
         V = logp.shape[1]
+        logp = ban_repeats(logp, [h.tokens for i in active for h in live[i]], no_repeat)
         total = scores.to(logp.device)[:, None] + logp.double()  # (R, V)
         rows_attention = weights.tolist() if weights is not None else None
         rows, tokens, still = [], [], []

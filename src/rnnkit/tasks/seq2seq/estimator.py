@@ -190,10 +190,12 @@ class Seq2Seq(ConfigParams):
 
     @torch.no_grad()
     def _decode(self, ids: list[list[int]], beam: int, alpha: float, kind: str,
-                max_length: int | None = None, chat: bool = False) -> list[decoding.Hypothesis]:
+                max_length: int | None = None, chat: bool = False,
+                no_repeat: int | None = None) -> list[decoding.Hypothesis]:
         """One hypothesis per source: greedy (``beam=1``) or beam search, sources of similar
-        length batched together."""
+        length batched together; ``no_repeat`` (default: the config's) bans repeated n-grams."""
         self.model_.eval()
+        no_repeat = self.config.no_repeat_ngram_size if no_repeat is None else no_repeat
         step = self._step_fn(chat)
         out: list[decoding.Hypothesis | None] = [None] * len(ids)
         for idx in length_batches([len(s) for s in ids], DECODE_BATCH, shuffle=False):
@@ -201,10 +203,16 @@ class Seq2Seq(ConfigParams):
             limits = [self._max_len(len(ids[i]), max_length) for i in idx]
             hyps = decoding.beam_search_batch(step, state, len(idx), beam, limits, alpha=alpha, kind=kind,
                                               beta=self.config.coverage_penalty, device=device,
-                                              source_lengths=[len(ids[i]) for i in idx])
+                                              source_lengths=[len(ids[i]) for i in idx],
+                                              no_repeat=no_repeat)
             for i, h in zip(idx, hyps):
                 out[i] = h
         return out
+
+    def _no_repeat(self, n, method: str) -> int:
+        n = self.config.no_repeat_ngram_size if n is None else n
+        check_int("no_repeat_ngram_size", n, low=0, who=f"{WHO}.{method}")
+        return n
 
     def _settings(self, beam, alpha, method: str) -> tuple[int, float]:
         beam = self.config.beam if beam is None else beam
@@ -215,13 +223,15 @@ class Seq2Seq(ConfigParams):
         return beam, float(alpha)
 
     def translate(self, texts, beam: int | None = None, alpha: float | None = None,
-                  max_length: int | None = None) -> list[str]:
+                  max_length: int | None = None, no_repeat_ngram_size: int | None = None) -> list[str]:
         """The output text of each source: greedy for ``beam=1``, else beam search of that
-        width with length normalisation ``alpha`` (defaults from the config)."""
+        width with length normalisation ``alpha``; ``no_repeat_ngram_size=n`` keeps any
+        n-gram from appearing twice in an output (defaults from the config)."""
         beam, alpha = self._settings(beam, alpha, "translate")
+        no_repeat = self._no_repeat(no_repeat_ngram_size, "translate")
         texts = as_texts(texts, f"{WHO}.translate")
         hyps = self._decode(self._sources(texts, "translate"), beam, alpha, self.config.length_penalty,
-                            max_length)
+                            max_length, no_repeat=no_repeat)
         return [self._text(h, t) for h, t in zip(hyps, texts)]
 
     predict = translate
@@ -340,26 +350,31 @@ class Seq2Seq(ConfigParams):
     # ---- chat -------------------------------------------------------------------------------
     def reply(self, message: str, context: str | None = None, *, temperature: float = 0.8,
               top_k: int | None = None, top_p: float | None = 0.9, seed: int | None = None,
-              beam: int | None = None, max_length: int | None = None) -> str:
+              beam: int | None = None, max_length: int | None = None,
+              no_repeat_ngram_size: int | None = None) -> str:
         """A reply to ``message`` (after the turn ``context``, if any): sampled (with
         ``temperature``, ``top_k``, ``top_p``, ``seed``; ``temperature=0`` is greedy) or,
-        with ``beam=k``, searched by beam. A reply is never empty and never holds ``<unk>``."""
+        with ``beam=k``, searched by beam; ``no_repeat_ngram_size=n`` keeps any n-gram from
+        appearing twice (default: the config's). A reply is never empty and never holds ``<unk>``."""
         self._check_fitted()
         for name, value in (("message", message), ("context", context)):
             if value is not None and not isinstance(value, str):
                 raise DataError(problem(f"{WHO}.reply: {name}", expected="a str",
                                         got=type(value).__name__))
         check_sampling(temperature, top_k, top_p, seed, f"{WHO}.reply")
+        no_repeat = self._no_repeat(no_repeat_ngram_size, "reply")
         source = f"{context} {SEP} {message}" if context and context.strip() else message
         ids = self._sources([source], "reply")
         if beam is not None:
             beam, alpha = self._settings(beam, None, "reply")
-            h = self._decode(ids, beam, alpha, self.config.length_penalty, max_length, chat=True)[0]
+            h = self._decode(ids, beam, alpha, self.config.length_penalty, max_length, chat=True,
+                             no_repeat=no_repeat)[0]
         else:
             state, device = self._encode_batch(ids)
             h = decoding.sample(self._step_fn(chat=True), state, 1,
                                 self._max_len(len(ids[0]), max_length), temperature=temperature,
-                                top_k=top_k, top_p=top_p, seed=seed, device=device)[0]
+                                top_k=top_k, top_p=top_p, seed=seed, device=device,
+                                no_repeat=no_repeat)[0]
         return self.target_encoder_.tokenizer.detokenize(self.target_encoder_.vocab.decode(h.tokens))
 
     # ---- persistence ------------------------------------------------------------------------
