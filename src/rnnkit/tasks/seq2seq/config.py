@@ -49,6 +49,8 @@ class Seq2SeqConfig(StrictSettings):
     #                         keeping this many translations per source token (0 = off)
     lexical_model: bool = False  # a feed-forward path from the attended source embeddings to
     #                              the output (Nguyen & Chiang 2018)
+    tie_embeddings: bool = False  # the output layer scores the target embeddings (Press & Wolf
+    #                               2017): one vector per target word for reading and writing
     coverage: bool = False  # the attention also sees each source token's attention so far
     #                         (Tu et al. 2016), to move on from translated words
     # -- decoding
@@ -102,7 +104,7 @@ class Seq2SeqConfig(StrictSettings):
         check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, low=0)
         check_int("seed", self.seed, low=0)
         for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model",
-                     "coverage"):
+                     "coverage", "tie_embeddings"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
                                           got=repr(getattr(self, name))))

@@ -125,7 +125,7 @@ class Seq2Seq(ConfigParams):
                           num_layers=cfg.num_layers, attention=cfg.attention,
                           attention_size=cfg.attention_size, dropout=cfg.dropout,
                           lexicon_top_k=cfg.lexicon_top_k, lexical_model=cfg.lexical_model,
-                          coverage=cfg.coverage)
+                          coverage=cfg.coverage, tie_embeddings=cfg.tie_embeddings)
 
     def _pairs(self, sources, targets, method: str) -> tuple[list[str], list[str]]:
         where = f"{WHO}.{method}"

@@ -26,6 +26,13 @@ its translation that does not go through the recurrent states::
     l_t = tanh(sum_s a_t(s) Embed_x(x_s))          # (N, E)
     z_t += W_l (tanh(W_h l_t) + l_t) + b_l         # added to the logits; W_h (E, E), W_l (V_y, E)
 
+With ``tie_embeddings=True`` (Press & Wolf 2017, "Using the Output Embedding to Improve
+Language Models"; Inan et al. 2017) the output layer reuses the target embeddings: the
+attentional vector is projected to the embedding width and scored against every target
+word's embedding, so each word has one vector for reading and writing it::
+
+    z_t = Embed_y.weight P f_t + b_o               # P (E, H); Embed_y.weight (V_y, E)
+
 ``attention`` is Bahdanau (additive) or Luong (general), masked over source padding (see
 :mod:`~rnnkit.tasks.seq2seq.attention`). With ``coverage=True`` it also sees the coverage
 ``C_{t-1}(s) = sum_{t' < t} a_{t'}(s)`` ``(N, S)``, which the state carries from step to step. The encoder reads the padded batch with
@@ -39,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 import rnnkit.nn as rnn
@@ -85,7 +93,8 @@ class Seq2SeqNet(nn.Module):
     def __init__(self, *, source_vocab: int, target_vocab: int, embedding_dim: int = 128,
                  cell: str = "gru", hidden_size: int = 256, num_layers: int = 1,
                  attention: str = "luong", attention_size: int = 128, dropout: float = 0.0,
-                 lexicon_top_k: int = 0, lexical_model: bool = False, coverage: bool = False) -> None:
+                 lexicon_top_k: int = 0, lexical_model: bool = False, coverage: bool = False,
+                 tie_embeddings: bool = False) -> None:
         super().__init__()
         H, E = hidden_size, embedding_dim
         self.cell, self.num_layers, self.hidden_size = cell, num_layers, H
@@ -103,7 +112,12 @@ class Seq2SeqNet(nn.Module):
         self.coverage = coverage
         self.combine = nn.Linear(2 * H, H, bias=False)  # W_c
         self.drop = nn.Dropout(dropout)
-        self.out = nn.Linear(H, target_vocab)  # W_o, b_o
+        self.target_vocab = target_vocab
+        if tie_embeddings:  # W_o = Embed_y.weight P
+            self.out, self.out_projection = None, nn.Linear(H, E, bias=False)  # P
+            self.out_bias = nn.Parameter(torch.zeros(target_vocab))  # b_o
+        else:
+            self.out = nn.Linear(H, target_vocab)  # W_o, b_o
         self.lexical = nn.Linear(E, E, bias=False) if lexical_model else None  # W_h
         self.lexical_out = nn.Linear(E, target_vocab) if lexical_model else None  # W_l, b_l
         self.lexicon_top_k = lexicon_top_k
@@ -171,7 +185,10 @@ class Seq2SeqNet(nn.Module):
         """The output part of ``T`` steps at once: attentional vectors ``(N, T, H)`` (dropout
         applied) and attention ``(N, T, S)`` -> logits ``(N, T, V_y)``. Nothing here feeds
         the next step, so teacher forcing computes it once for the whole target."""
-        logits = self.out(feed)  # (N, T, V_y)
+        if self.out is None:  # tied: Embed_y.weight P f + b_o
+            logits = F.linear(self.out_projection(feed), self.target_embedding.weight, self.out_bias)
+        else:
+            logits = self.out(feed)  # (N, T, V_y)
         if self.lexical is not None:
             l_t = torch.tanh(torch.bmm(a, state.embedded))  # (N, T, E)
             logits = logits + self.lexical_out(torch.tanh(self.lexical(l_t)) + l_t)
@@ -187,7 +204,7 @@ class Seq2SeqNet(nn.Module):
         N, T, _ = steps.shape
         weight = (steps[..., None] * state.lex_prob[:, None]).reshape(N, T, -1)  # (N, T, S*K)
         index = state.lex_index[:, None, :].expand(N, T, -1)  # (N, T, S*K)
-        out = steps.new_zeros(N, T, self.out.out_features).scatter_add(2, index, weight)
+        out = steps.new_zeros(N, T, self.target_vocab).scatter_add(2, index, weight)
         return out if a.dim() == 3 else out[:, 0]  # (N, [T,] V_y)
 
     def forward(self, src: Tensor, lengths: Tensor, target_in: Tensor,
