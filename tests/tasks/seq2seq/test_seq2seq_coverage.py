@@ -1,7 +1,6 @@
 """Coverage: the attention sees the attention each source token has had (Tu et al. 2016),
 and the coverage loss penalises attending a source token again (See et al. 2017)."""
 
-import random
 import warnings
 
 import pytest
@@ -13,6 +12,8 @@ from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.attention import BahdanauAttention, LuongAttention
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.training import coverage_loss, make_batch
+
+from seq2seq_data import distinct_reversal_pairs
 
 
 def test_luong_coverage_term_known_answer():
@@ -111,12 +112,6 @@ def test_coverage_loss_known_answer():
     assert float(coverage_loss(torch.eye(3)[None], torch.tensor([[4, 5, 3]]))) == 0.0
 
 
-def _distinct_reversal(n, seed):
-    rng = random.Random(seed)
-    words = "a b c d e f g h i j".split()
-    src = [" ".join(rng.sample(words, rng.randint(3, 6))) for _ in range(n)]
-    return src, [" ".join(reversed(s.split())) for s in src]
-
 
 def _mean_coverage_loss(model, src, tgt):
     xs, ys = model.source_encoder_.encode(src), model.target_encoder_.encode(tgt)
@@ -127,8 +122,8 @@ def _mean_coverage_loss(model, src, tgt):
 
 
 def test_coverage_model_learns_to_attend_each_word_once(tmp_path):
-    src, tgt = _distinct_reversal(300, 0)
-    test_src, test_tgt = _distinct_reversal(60, 1)
+    src, tgt = distinct_reversal_pairs(300, 0)
+    test_src, test_tgt = distinct_reversal_pairs(60, 1)
     settings = dict(hidden_size=32, embedding_dim=16, epochs=10, batch_size=16, lr=5e-3,
                     dropout=0.0, val_fraction=0.0, min_freq=1, seed=0)
     with warnings.catch_warnings():

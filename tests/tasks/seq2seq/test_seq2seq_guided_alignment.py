@@ -1,6 +1,5 @@
 """Guided alignment: the decoder's attention trained towards the IBM-1 lexicon's alignment."""
 
-import random
 import warnings
 
 import pytest
@@ -10,6 +9,8 @@ from rnnkit.errors import ConfigError
 from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.training import alignment_loss, lexicon_alignment, make_batch
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
+
+from seq2seq_data import distinct_reversal_pairs
 
 
 def _net_with_lexicon():
@@ -51,12 +52,6 @@ def test_alignment_loss_is_cross_entropy_over_aligned_tokens():
     assert float(alignment_loss(attention, target, torch.zeros(1, 2, dtype=torch.bool))) == 0.0
 
 
-def _distinct_reversal(n, seed):
-    rng = random.Random(seed)
-    words = "a b c d e f g h i j".split()
-    src = [" ".join(rng.sample(words, rng.randint(3, 6))) for _ in range(n)]
-    return src, [" ".join(reversed(s.split())) for s in src]
-
 
 def _mass_on_source_word(model, src, tgt):
     """Mean teacher-forced attention on the source position that holds each reference word."""
@@ -74,8 +69,8 @@ def _mass_on_source_word(model, src, tgt):
 
 
 def test_guided_alignment_teaches_the_attention_where_words_come_from():
-    src, tgt = _distinct_reversal(600, seed=0)
-    test_src, test_tgt = _distinct_reversal(40, seed=1)
+    src, tgt = distinct_reversal_pairs(600, seed=0)
+    test_src, test_tgt = distinct_reversal_pairs(40, seed=1)
     settings = dict(attention="luong", hidden_size=32, embedding_dim=16, epochs=3, batch_size=32,
                     lr=5e-3, dropout=0.0, val_fraction=0.0, min_freq=1, lowercase_target=True,
                     lexicon_top_k=1, seed=0)
