@@ -30,7 +30,7 @@ training replies' word frequencies, add-one smoothed, same vocabulary and ``<unk
 ``rnnkit chat`` session (the real command, through typer's test runner) is recorded.
 
 Writes ``benchmarks/out/seq2seq.json`` and ``.md`` (+ ``seq2seq_attention.png``, the two
-model files) and prints them. About 25–30 minutes on two shared CPU cores with the defaults.
+model files) and prints them. About 25–35 minutes on two shared CPU cores with the defaults.
 
     python benchmarks/seq2seq.py [--set key=value ...] [--skip-chat] [--skip-translation] [--dev] [--threads N]
 """
