@@ -92,7 +92,8 @@ def lexical_bias(mt, lam: float, eps: float):
         plain = dataclasses.replace(state, lex_index=None, lex_prob=None)
         logits, after, a = real(model, prev, plain)
         after = dataclasses.replace(after, lex_index=state.lex_index, lex_prob=state.lex_prob)
-        return logits + lam * torch.log(model.lexicon_probability(a, state) + eps), after, a
+        p_lex = model.lexicon_probability(a[:, None], state)[:, 0]  # (N, V_y)
+        return logits + lam * torch.log(p_lex + eps), after, a
     return step
 
 

@@ -155,7 +155,8 @@ def _walk(step_fn: StepFn, state, batch: int, max_len: int | list[int], choose, 
     alive = list(range(batch))  # rows of `state` -> hypothesis index
     for _ in range(max(limits, default=0)):
         logp, state, weights = step_fn(prev, state)  # (b, V)
-        logp = ban_repeats(logp, [hyps[i].tokens for i in alive], no_repeat)
+        if no_repeat:
+            logp = ban_repeats(logp, [hyps[i].tokens for i in alive], no_repeat)
         token = choose(logp)  # (b,)
         picked = logp.gather(1, token[:, None])[:, 0].tolist()
         rows = weights.tolist() if weights is not None else None
@@ -219,7 +220,8 @@ def beam_search_batch(step_fn: StepFn, state, batch: int, beam: int, max_len: in
     for t in range(max(limits, default=0)):
         logp, state, weights = step_fn(prev, state)  # (R, V)
         V = logp.shape[1]
-        logp = ban_repeats(logp, [h.tokens for i in active for h in live[i]], no_repeat)
+        if no_repeat:
+            logp = ban_repeats(logp, [h.tokens for i in active for h in live[i]], no_repeat)
         total = scores.to(logp.device)[:, None] + logp.double()  # (R, V)
         rows_attention = weights.tolist() if weights is not None else None
         rows, tokens, still = [], [], []
