@@ -112,6 +112,9 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=1, help="also score beam search of this width")
     parser.add_argument("--model", type=Path, default=OUT / "seq2seq_dev.rnnkit")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--unknown-source", choices=["attention", "unknown_first"], default="attention",
+                        help="which source word fills an output <unk> (the numbers in docs/seq2seq.md: "
+                             "'attention', the rule before unknown_first became the default)")
     args = parser.parse_args()
     if not args.model.exists():
         parser.error(f"{args.model} does not exist: run python benchmarks/seq2seq.py --dev --skip-chat "
@@ -119,6 +122,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", UserWarning)  # texts of unknown words only: counted, not shown
     mt = rnnkit.load(args.model)
+    mt.config.unknown_source = args.unknown_source
     sources, references = ding_pairs("dev", dev_fraction=DEV_FRACTION)
     print(f"unchanged: {scores(mt, sources, references, args.beam)}", flush=True)
     if args.probe == "logit-adjust":

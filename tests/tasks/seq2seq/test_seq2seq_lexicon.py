@@ -101,6 +101,7 @@ def test_unknown_output_takes_the_most_attended_word_never_punctuation(reversal_
     h = Hypothesis(tokens=[UNK_ID, a, UNK_ID], score=0.0, length=4, finished=True,
                    attention=[[0.1, 0.2, 0.7], [0.5, 0.3, 0.2], [0.3, 0.6, 0.1]])
     m.dictionary_.lexicon["zyx"] = "XYZ"
+    m.config.unknown_source = "attention"
     try:
         # source "zyx qq ." : the first <unk> attends mostly to "." -> the best *word*, "qq"
         assert m._words(h, "zyx qq .") == ["qq", "a", "qq"]
@@ -108,3 +109,4 @@ def test_unknown_output_takes_the_most_attended_word_never_punctuation(reversal_
         assert m._words(h, "zyx qq .") == ["qq", "a", "XYZ"]  # dictionary translation
     finally:
         del m.dictionary_.lexicon["zyx"]
+        m.config.unknown_source = "unknown_first"

@@ -14,11 +14,26 @@ punctuation mark, so that NULL-like words do not all turn into ``.``), an unknow
 copied as it is, and the first letter of the result is capitalised. Word order, agreement and idioms are ignored: this is the floor a
 sequence-to-sequence model must clear. Nothing else (no test sentence, no other part of
 the dictionary) is used.
+
+:meth:`WordByWord.decompose` serves the network's ``<unk>`` replacement, not the baseline.
+A German word the dictionary lacks is looked up again
+
+1. without an inflection ending (``es``, ``en``, ``er``, ``em``, ``e``, ``s``, ``n``; the stem
+   keeps at least 4 letters): ``qualifiziertes`` -> ``qualifiziert`` -> ``qualified``;
+2. as a compound of two dictionary words, ``w = a + link + b`` with ``link`` one of German's
+   linking elements (``""``, ``s``, ``es``, ``n``, ``en``, ``e``) and both parts at least 4
+   letters, which becomes ``t(a) + " " + t(b)``; of several splits the one whose parts are
+   the most frequent in the training sources (geometric mean) wins (Koehn and Knight 2003,
+   "Empirical methods for compound splitting"): ``Erfolgsgeschichte`` -> ``Erfolg`` + ``s`` +
+   ``Geschichte`` -> ``success story``;
+3. as such a compound once an inflection ending is stripped (``Krankenhauszimmern``).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from typing import Sequence
 
 from rnnkit.data.text.tokenizers import WORD_PATTERN, join_words
@@ -26,6 +41,9 @@ from rnnkit.tasks.seq2seq.lexicon import ibm1
 
 NAME = "word-by-word"
 NULL = "\0NULL"
+LINKS = ("", "s", "es", "n", "en", "e")  # German linking elements (Fugenelemente)
+MIN_PART = 4  # letters of each part of a split compound, and of a stem
+ENDINGS = ("es", "en", "er", "em", "e", "s", "n")  # German inflection endings, tried in this order
 _WORDS = re.compile(WORD_PATTERN)
 
 
@@ -40,6 +58,7 @@ class WordByWord:
     def __init__(self, iterations: int = 5) -> None:
         self.iterations = iterations
         self.lexicon: dict[str, str] = {}
+        self.counts: dict[str, int] = {}  # source words of the training pairs (lowercase)
 
     @staticmethod
     def _source(text: str) -> list[str]:
@@ -53,7 +72,36 @@ class WordByWord:
             if f != NULL and _kind(f) == _kind(e) and (f not in best or (p, e) > best[f]):
                 best[f] = (p, e)
         self.lexicon = {f: e for f, (_, e) in best.items()}
+        self.counts = dict(Counter(f for f_words, _ in pairs for f in f_words if f != NULL))
         return self
+
+    def decompose(self, word: str) -> str | None:
+        """The translation of a word the dictionary lacks, from its stem or its parts (module
+        doc, steps 1-3), or None."""
+        w = word.lower()
+        endings = [e for e in ENDINGS if w.endswith(e) and len(w) - len(e) >= MIN_PART]
+        for e in endings:
+            if w[: -len(e)] in self.lexicon:
+                return self.lexicon[w[: -len(e)]]
+        return self.compound(w) or next(filter(None, (self.compound(w[: -len(e)]) for e in endings)), None)
+
+    def compound(self, word: str) -> str | None:
+        """The translation of ``word`` read as a compound of two dictionary words (see the
+        module doc), or None when no split works. A dictionary saved before the word counts
+        were stored (empty ``counts``) splits nothing."""
+        w, best = word.lower(), None
+        for i in range(MIN_PART, len(w) - MIN_PART + 1):
+            head = w[:i]
+            if head not in self.lexicon or not self.counts.get(head):
+                continue
+            for link in LINKS:
+                tail = w[i + len(link):]
+                if (w.startswith(link, i) and len(tail) >= MIN_PART and tail in self.lexicon
+                        and self.counts.get(tail)):
+                    score = math.sqrt(self.counts[head] * self.counts[tail])
+                    if best is None or score > best[0]:
+                        best = (score, f"{self.lexicon[head]} {self.lexicon[tail].lower()}")
+        return best[1] if best else None
 
     def translate(self, texts: Sequence[str]) -> list[str]:
         out = []
@@ -64,10 +112,11 @@ class WordByWord:
         return out
 
     def to_dict(self) -> dict:
-        return {"iterations": self.iterations, "lexicon": self.lexicon}
+        return {"iterations": self.iterations, "lexicon": self.lexicon, "counts": self.counts}
 
     @classmethod
     def from_dict(cls, d: dict) -> "WordByWord":
         self = cls(d["iterations"])
         self.lexicon = dict(d["lexicon"])
+        self.counts = dict(d.get("counts", {}))
         return self

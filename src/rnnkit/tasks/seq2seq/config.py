@@ -18,6 +18,7 @@ from rnnkit.settings import StrictSettings
 CELLS = ("lstm", "gru")
 ATTENTIONS = ("bahdanau", "luong")
 LENGTH_PENALTIES = ("gnmt", "length", "none")
+UNKNOWN_SOURCES = ("attention", "unknown_first")
 WHO = "Seq2Seq"
 
 
@@ -62,7 +63,19 @@ class Seq2SeqConfig(StrictSettings):
     no_repeat_ngram_size: int = 0  # > 0: no n-gram of this size twice in an output (fairseq's
     #                                --no-repeat-ngram-size); 0 = off
     length_ratio: float = 2.0  # decode at most length_ratio * |x| + 10 tokens (and max_target_length)
-    replace_unknown: bool = True  # an output <unk> becomes the most attended source token
+    lexicon_bonus: float = 0.0  # beta > 0: until the output writes it, the lexicon's best
+    #   translation e of each source token (probability >= lexicon_bonus_min_prob; a word or
+    #   <unk>) gets beta * -ln pi(e) on its logit, pi the training targets' unigram frequency:
+    #   soft lexical constraints (needs lexicon_top_k > 0; 0 = off; see seq2seq/bonus.py)
+    lexicon_bonus_min_prob: float = 0.2  # the lexicon probability a translation needs for the bonus
+    replace_unknown: bool = True  # an output <unk> becomes a source word (or its dictionary entry)
+    unknown_source: str = "unknown_first"  # which: "attention" (the most attended source word) or
+    #   "unknown_first" (the most attended one the source vocabulary lacks and no earlier <unk>
+    #   took; else the most attended word)
+    decompound: bool = False  # German sources: a source word the dictionary lacks fills an <unk>
+    #   with the translation of its stem (qualifiziertes -> qualified) or of the two dictionary
+    #   words it joins (Erfolgsgeschichte = Erfolg + s + Geschichte -> success story) before
+    #   being copied (see WordByWord.decompose)
     # -- training
     epochs: int = 10  # upper bound; early stopping usually ends sooner
     batch_size: int = 64
@@ -85,7 +98,8 @@ class Seq2SeqConfig(StrictSettings):
     def validate(self) -> None:
         settings.check_ema_decay(self.ema_decay, who=WHO)
         for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG),
-                              ("attention", ATTENTIONS), ("length_penalty", LENGTH_PENALTIES)):
+                              ("attention", ATTENTIONS), ("length_penalty", LENGTH_PENALTIES),
+                              ("unknown_source", UNKNOWN_SOURCES)):
             if getattr(self, name) not in choices:
                 raise ConfigError(unknown_name(f"{WHO} {name}", str(getattr(self, name)), choices))
         for name in ("bpe_vocab_size", "min_freq", "max_target_length", "embedding_dim",
@@ -104,20 +118,23 @@ class Seq2SeqConfig(StrictSettings):
         check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, low=0)
         check_int("seed", self.seed, low=0)
         for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model",
-                     "coverage", "tie_embeddings"):
+                     "coverage", "tie_embeddings", "decompound"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
                                           got=repr(getattr(self, name))))
         _check_share("dropout", self.dropout, 0.0, 1.0)
         _check_share("label_smoothing", self.label_smoothing, 0.0, 1.0)
         _check_share("word_dropout", self.word_dropout, 0.0, 1.0)
+        if not number(self.lexicon_bonus_min_prob) or not 0 <= self.lexicon_bonus_min_prob <= 1:
+            raise ConfigError(problem(f"{WHO}: lexicon_bonus_min_prob", expected="a number in [0, 1]",
+                                      got=repr(self.lexicon_bonus_min_prob)))
         _check_share("val_fraction", self.val_fraction, 0.0, 0.5,
                      fix="use 0 to train on everything without early stopping")
         for name in ("lr", "grad_clip_norm", "length_ratio"):
             if not number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
                                           got=repr(getattr(self, name))))
-        for name in ("alpha", "coverage_penalty", "guided_alignment", "coverage_loss"):
+        for name in ("alpha", "coverage_penalty", "guided_alignment", "coverage_loss", "lexicon_bonus"):
             if not number(getattr(self, name)) or getattr(self, name) < 0:
                 raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0",
                                           got=repr(getattr(self, name))))
@@ -127,6 +144,11 @@ class Seq2SeqConfig(StrictSettings):
                                       got=f"guided_alignment={self.guided_alignment!r} with "
                                       "lexicon_top_k=0", fix="set lexicon_top_k, e.g. 8, or "
                                       "guided_alignment=0"))
+        if self.lexicon_bonus and not self.lexicon_top_k:
+            raise ConfigError(problem(f"{WHO}: lexicon_bonus", expected="lexicon_top_k > 0 (the bonus "
+                                      "pushes the lexicon's translations)",
+                                      got=f"lexicon_bonus={self.lexicon_bonus!r} with lexicon_top_k=0",
+                                      fix="set lexicon_top_k, e.g. 8, or lexicon_bonus=0"))
 
 
 number = settings.number

@@ -25,6 +25,7 @@ a training target over ``max_target_length`` tokens is cut with a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -40,12 +41,13 @@ from rnnkit.data.text.batches import pad_ids
 from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.data.text.vocab import BOS_ID, EOS, EOS_ID, PAD_ID, UNK, UNK_ID
-from rnnkit.errors import ConfigError, DataError, NotFittedError, problem
+from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError, problem
 from rnnkit.tasks.classify_text.inputs import as_texts
 from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding
 from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
+from rnnkit.tasks.seq2seq.bonus import LexiconBonus
 from rnnkit.tasks.sampling import check_sampling
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
 from rnnkit.tasks.seq2seq.datasets import SEP
@@ -112,8 +114,10 @@ class Seq2Seq(ConfigParams):
                                             len(source_enc.vocab), top_k=cfg.lexicon_top_k))
         history = train_network(model, x, y, cfg, out_dir, resume)
         baseline = WordByWord().fit(sources, targets) if dictionary else None
-        self.__dict__.pop("metrics_", None)
+        for stale in ("metrics_", "_bonus_cache"):
+            self.__dict__.pop(stale, None)
         self.source_encoder_, self.target_encoder_ = source_enc, target_enc
+        self.target_counts_ = target_counts(y, len(target_enc.vocab))
         self.model_, self.history_, self.dictionary_ = model.eval(), history, baseline
         self.input_stats_ = TextEncoder.stats(x)
         return self
@@ -170,12 +174,17 @@ class Seq2Seq(ConfigParams):
 
     def _step_fn(self, chat: bool = False):
         """``step_fn`` for :mod:`decoding`: log-probabilities with ``<pad>`` and ``<bos>`` ruled
-        out; for chat also ``<unk>``, and ``<eos>`` as the first token (no empty reply)."""
+        out; for chat also ``<unk>``, and ``<eos>`` as the first token (no empty reply); with
+        the lexicon bonus on, the pending lexicon words pushed (:mod:`.bonus`)."""
         banned = [PAD_ID, BOS_ID] + ([UNK_ID] if chat else [])
         model = self.model_
 
         def step(prev, state):
+            if state.bonus is not None:  # a new state: beam search reuses the one it passed
+                state = dataclasses.replace(state, bonus=state.bonus.written(prev))
             logits, state, a = model.step(prev, state)  # (B, V), state, (B, S)
+            if state.bonus is not None:
+                logits = logits + state.bonus.logits(logits.shape[1])
             logits[:, banned] = float("-inf")
             if chat:
                 logits[prev == BOS_ID, EOS_ID] = float("-inf")
@@ -186,7 +195,33 @@ class Seq2Seq(ConfigParams):
     def _encode_batch(self, ids: list[list[int]]):
         device = next(self.model_.parameters()).device
         src, lengths = pad_ids(ids)  # (B, S), (B,)
-        return self.model_.encode(src.to(device), lengths.to(device)), device
+        src = src.to(device)
+        state = self.model_.encode(src, lengths.to(device))
+        cfg = self.config
+        if cfg.lexicon_bonus:
+            surprisal, eligible = self._bonus_tables(device)
+            state.bonus = LexiconBonus.start(src, self.model_.lex_index, self.model_.lex_prob, surprisal,
+                                             eligible, cfg.lexicon_bonus, cfg.lexicon_bonus_min_prob)
+        return state, device
+
+    def _bonus_tables(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(-ln pi(e), eligible)`` over the target ids for the lexicon bonus: ``pi`` the
+        add-one unigram frequency of the training targets, ``eligible`` the words and
+        ``<unk>`` (not punctuation)."""
+        tables = self.__dict__.get("_bonus_cache")
+        if tables is None:
+            if getattr(self, "target_counts_", None) is None:
+                raise ConfigError(problem(f"{WHO}: lexicon_bonus", expected="a model that knows how often "
+                                          "each target token occurs in its training pairs",
+                                          got="a model file saved before rnnkit stored those counts",
+                                          fix="fit the model again, or set lexicon_bonus=0"))
+            counts = torch.as_tensor(self.target_counts_, dtype=torch.float64) + 1.0
+            surprisal = -torch.log(counts / counts.sum())
+            words = self.target_encoder_.vocab.tokens
+            eligible = torch.tensor([i == UNK_ID or (i >= 4 and bool(re.match(r"\w", w)))
+                                     for i, w in enumerate(words)])
+            tables = self.__dict__["_bonus_cache"] = (surprisal, eligible)
+        return tables[0].to(device), tables[1].to(device)
 
     @torch.no_grad()
     def _decode(self, ids: list[list[int]], beam: int, alpha: float, kind: str,
@@ -246,18 +281,30 @@ class Seq2Seq(ConfigParams):
         words = self.target_encoder_.vocab.decode(h.tokens)
         if not (self.config.replace_unknown and UNK in words and h.attention):
             return words
-        src = self._source_words(source)
+        src, unknown = self._source_words(source)
         is_word = np.array([bool(re.match(r"\w", w)) for w in src], dtype=bool)
-        lexicon = self.dictionary_.lexicon if self.dictionary_ is not None else {}
+        first = self.config.unknown_source == "unknown_first"
         taken: list[int] = []
         for t, w in enumerate(words):
             if w == UNK and t < len(h.attention):
                 weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
-                s = self._unknown_source(weights, is_word[: len(weights)], taken)
+                n = len(weights)
+                s = (self._unknown_first(weights, is_word[:n], unknown[:n], taken) if first
+                     else self._unknown_source(weights, is_word[:n], taken))
                 if s is not None:
                     taken.append(s)
-                    words[t] = lexicon.get(src[s].lower(), src[s])
+                    words[t] = self._fill(src[s])
         return words
+
+    def _fill(self, word: str) -> str:
+        """What an output ``<unk>`` filled from the source word ``word`` becomes: its dictionary
+        translation, else (``decompound``) that of its stem or its parts, else the word itself."""
+        d = self.dictionary_
+        if d is None:
+            return word
+        if word.lower() in d.lexicon:
+            return d.lexicon[word.lower()]
+        return (self.config.decompound and d.decompose(word)) or word
 
     @staticmethod
     def _unknown_source(weights: np.ndarray, is_word: np.ndarray, taken: list[int]) -> int | None:
@@ -269,15 +316,27 @@ class Seq2Seq(ConfigParams):
             return None
         return int(np.argmax(np.where(is_word, weights, -np.inf)))
 
-    def _source_words(self, source: str) -> list[str]:
+    @staticmethod
+    def _unknown_first(weights: np.ndarray, is_word: np.ndarray, unknown: np.ndarray,
+                       taken: list[int]) -> int | None:
+        """``unknown_source="unknown_first"``: the most attended source word that the source
+        vocabulary lacks (a rare word is most likely what a rare output word translates) and
+        that no earlier ``<unk>`` took; without one, the most attended word."""
+        fresh = unknown & is_word
+        fresh[[i for i in taken if i < len(fresh)]] = False
+        pick = fresh if fresh.any() else is_word
+        return int(np.argmax(np.where(pick, weights, -np.inf))) if pick.any() else None
+
+    def _source_words(self, source: str) -> tuple[list[str], np.ndarray]:
         """The source tokens as the model read them, in their original case where the
-        word tokenizer allows it."""
+        word tokenizer allows it, and which of them the source vocabulary lacks."""
         read = tokens(self.source_encoder_, [source], f"{WHO}.translate")[0]
+        unknown = np.array([t not in self.source_encoder_.vocab for t in read], dtype=bool)
         if self.source_encoder_.tokenizer.kind == "word" and SEP not in source:
             cased = re.findall(WORD_PATTERN, source)
             if len(cased) >= len(read):
-                return cased[: len(read)]
-        return read
+                return cased[: len(read)], unknown
+        return read, unknown
 
     # ---- attention --------------------------------------------------------------------------
     def attention(self, text: str, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
@@ -383,6 +442,8 @@ class Seq2Seq(ConfigParams):
         and the weights; no pickle."""
         self._check_fitted()
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        if getattr(self, "target_counts_", None) is not None:
+            tensors["target_counts"] = torch.as_tensor(self.target_counts_, dtype=torch.int64)
         preprocessing = {"source": self.source_encoder_.to_dict(),
                          "target": self.target_encoder_.to_dict(),
                          "dictionary": self.dictionary_.to_dict() if self.dictionary_ else None,
@@ -402,6 +463,22 @@ class Seq2Seq(ConfigParams):
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
         self.model_ = self._build(len(self.source_encoder_.vocab), len(self.target_encoder_.vocab))
         self.model_.load_state_dict(weights)
+        counts = bundle.tensors.get("target_counts")  # None in files saved before it was stored
+        V = len(self.target_encoder_.vocab)
+        if counts is not None and tuple(counts.shape) != (V,):
+            raise BundleError(problem(f"{WHO} model file: target_counts", expected=f"shape ({V},), one "
+                                      "count per target token", got=f"shape {tuple(counts.shape)}",
+                                      fix="the file is damaged: save the model again or refit it"))
+        self.target_counts_ = None if counts is None else np.asarray(counts, dtype=np.int64)
         self.model_.to(select_device(self.config.device)).eval()
         self.metrics_ = bundle.metrics
         return self
+
+
+def target_counts(targets: list[list[int]], vocab_size: int) -> np.ndarray:
+    """How often each target id occurs in the training targets ``(V,)``, ``<eos>`` once per
+    target (the unigram frequencies of the lexicon bonus)."""
+    counts = np.bincount(np.fromiter((i for t in targets for i in t), dtype=np.int64),
+                         minlength=vocab_size)
+    counts[EOS_ID] += len(targets)
+    return counts

@@ -52,6 +52,7 @@ from torch import Tensor, nn
 import rnnkit.nn as rnn
 from rnnkit.data.text.vocab import PAD_ID
 from rnnkit.tasks.seq2seq.attention import make_attention, padding_mask
+from rnnkit.tasks.seq2seq.bonus import LexiconBonus
 
 CELLS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 LEXICON_EPS = 1e-3  # log(p_lex + eps): a word outside the lexicon is damped, not forbidden
@@ -71,6 +72,7 @@ class DecoderState:
     lex_prob: Tensor | None = None  # (N, S, K) their probabilities (0 at padding)
     embedded: Tensor | None = None  # (N, S, E) source embeddings (lexical_model only)
     coverage: Tensor | None = None  # (N, S) attention summed over the steps so far (coverage only)
+    bonus: LexiconBonus | None = None  # pending lexicon words (decoding with lexicon_bonus only)
 
     def select(self, index: Tensor) -> "DecoderState":
         rnn_state = (tuple(s[:, index] for s in self.rnn) if isinstance(self.rnn, tuple)
@@ -78,15 +80,16 @@ class DecoderState:
         lex = (None, None) if self.lex_index is None else (self.lex_index[index], self.lex_prob[index])
         embedded = None if self.embedded is None else self.embedded[index]
         coverage = None if self.coverage is None else self.coverage[index]
+        bonus = None if self.bonus is None else self.bonus.select(index)
         return DecoderState(rnn_state, self.feed[index], self.keys[index], self.projected[index],
-                            self.pad[index], *lex, embedded, coverage)
+                            self.pad[index], *lex, embedded, coverage, bonus)
 
     def advance(self, rnn_state, feed: Tensor, a: Tensor) -> "DecoderState":
         """The state after one step with attention ``a`` ``(N, S)``: new decoder state and
         attentional vector (and coverage), same source."""
         coverage = None if self.coverage is None else self.coverage + a
         return DecoderState(rnn_state, feed, self.keys, self.projected, self.pad,
-                            self.lex_index, self.lex_prob, self.embedded, coverage)
+                            self.lex_index, self.lex_prob, self.embedded, coverage, self.bonus)
 
 
 class Seq2SeqNet(nn.Module):
