@@ -37,14 +37,19 @@ def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnki
               alpha: float = typer.Option(None, "--alpha", help="Length-normalisation strength."),
               max_length: int = typer.Option(None, "--max-length", help="Most output tokens."),
               no_repeat: int = typer.Option(None, "--no-repeat-ngram", help="No n-gram of this "
-                                            "size twice in an output (0 = off; default the model's).")
+                                            "size twice in an output (0 = off; default the model's)."),
+              lexicon_bonus: float = typer.Option(None, "--lexicon-bonus", help="Push each source "
+                                                  "word's lexicon translation until written by this "
+                                                  "beta (0 = off; default the model's; needs a model "
+                                                  "with lexicon_top_k).")
               ) -> None:
     """Translate text with a sequence-to-sequence model (task seq2seq).
 
     Example: rnnkit translate de-en.rnnkit "Ich bin müde." --beam 5
     """
     try:
-        for line in run_translate(model, text, file, encoding, beam, alpha, max_length, no_repeat):
+        for line in run_translate(model, text, file, encoding, beam, alpha, max_length, no_repeat,
+                                  lexicon_bonus):
             typer.echo(line)
     except RnnkitError as err:
         typer.echo(f"error: {err}", err=True)
@@ -53,7 +58,8 @@ def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnki
 
 def run_translate(model: Path, text: str | None = None, file: Path | None = None,
                   encoding: str = "utf-8", beam: int | None = None, alpha: float | None = None,
-                  max_length: int | None = None, no_repeat: int | None = None) -> list[str]:
+                  max_length: int | None = None, no_repeat: int | None = None,
+                  lexicon_bonus: float | None = None) -> list[str]:
     """What ``rnnkit translate`` prints, a line per input (the Python call behind it)."""
     from rnnkit.data.text.reading import read_text
 
@@ -72,6 +78,9 @@ def run_translate(model: Path, text: str | None = None, file: Path | None = None
         raise DataError(problem("rnnkit translate: input", expected="at least one non-empty line",
                                 got="none"))
     est = _load(model, "translate")
+    if lexicon_bonus is not None:  # a decoding setting: checked like any other (lexicon, sign)
+        est.config.lexicon_bonus = lexicon_bonus
+        est.config.validate()
     return est.translate(lines, beam=beam, alpha=alpha, max_length=max_length,
                          no_repeat_ngram_size=no_repeat)
 

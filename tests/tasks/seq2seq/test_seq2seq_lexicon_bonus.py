@@ -149,3 +149,22 @@ def test_a_damaged_target_counts_tensor_is_refused_with_a_fix(weak, tmp_path):
                       preprocessing=bundle.preprocessing, metrics=bundle.metrics)
     with pytest.raises(BundleError, match="target_counts: expected shape .* save the model again or refit"):
         rnnkit.load(bad)
+
+
+def test_cli_lexicon_bonus_option(weak, reversal_model, tmp_path):
+    from typer.testing import CliRunner
+
+    from rnnkit.cli.main import app
+
+    source = "a a b c d e"
+    path = weak.save(tmp_path / "weak.rnnkit")
+    plain = CliRunner().invoke(app, ["translate", str(path), source, "--beam", "1"])
+    pushed = CliRunner().invoke(app, ["translate", str(path), source, "--beam", "1", "--lexicon-bonus", "20"])
+    assert plain.exit_code == pushed.exit_code == 0, (plain.output, pushed.output)
+    assert not writes_every_source_word(source, plain.output.strip())
+    assert writes_every_source_word(source, pushed.output.strip())
+    bad = CliRunner().invoke(app, ["translate", str(path), "a b", "--lexicon-bonus", "-1"])
+    assert bad.exit_code == 2 and "lexicon_bonus: expected a number >= 0" in bad.output
+    no_lexicon = reversal_model.save(tmp_path / "rev.rnnkit")  # lexicon_top_k=0
+    bad = CliRunner().invoke(app, ["translate", str(no_lexicon), "a b", "--lexicon-bonus", "0.5"])
+    assert bad.exit_code == 2 and "lexicon_top_k > 0" in bad.output and "Traceback" not in bad.output
