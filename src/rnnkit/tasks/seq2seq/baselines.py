@@ -47,7 +47,7 @@ ENDINGS = ("es", "en", "er", "em", "e", "s", "n")  # German inflection endings, 
 _WORDS = re.compile(WORD_PATTERN)
 
 
-def _kind(token: str) -> bool:
+def is_word(token: str) -> bool:
     """True for a word (letters, digits), False for a punctuation mark or symbol."""
     return bool(re.match(r"\w", token))
 
@@ -69,7 +69,7 @@ class WordByWord:
         t = ibm1(pairs, self.iterations)
         best: dict[str, tuple[float, str]] = {}
         for (f, e), p in t.items():
-            if f != NULL and _kind(f) == _kind(e) and (f not in best or (p, e) > best[f]):
+            if f != NULL and is_word(f) == is_word(e) and (f not in best or (p, e) > best[f]):
                 best[f] = (p, e)
         self.lexicon = {f: e for f, (_, e) in best.items()}
         self.counts = dict(Counter(f for f_words, _ in pairs for f in f_words if f != NULL))

@@ -44,8 +44,8 @@ class LexiconBonus:
         ``lex_index`` / ``lex_prob`` ``(V_x, K)``, the network's lexicon (most probable
         first); ``surprisal`` ``(V,)`` ``-ln pi(e)``; ``eligible`` ``(V,)`` True for the
         target ids that may be asked for (words and ``<unk>``)."""
-        ids = lex_index[src, 0]  # (N, S)
-        asks = (lex_prob[src, 0] >= min_prob) & (lex_prob[src, 0] > 0) & eligible[ids] & (src > 0)
+        ids, p = lex_index[src, 0], lex_prob[src, 0]  # (N, S); p = 0 at padding (an empty row)
+        asks = (p >= min_prob) & (p > 0) & eligible[ids]
         weight = torch.where(asks, beta * surprisal[ids], torch.zeros((), dtype=surprisal.dtype))
         return cls(ids, weight.float(), asks)
 

@@ -46,7 +46,7 @@ from rnnkit.tasks.classify_text.inputs import as_texts
 from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding
-from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
+from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord, is_word
 from rnnkit.tasks.seq2seq.bonus import LexiconBonus
 from rnnkit.tasks.sampling import check_sampling
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig, check_int
@@ -218,8 +218,7 @@ class Seq2Seq(ConfigParams):
             counts = torch.as_tensor(self.target_counts_, dtype=torch.float64) + 1.0
             surprisal = -torch.log(counts / counts.sum())
             words = self.target_encoder_.vocab.tokens
-            eligible = torch.tensor([i == UNK_ID or (i >= 4 and bool(re.match(r"\w", w)))
-                                     for i, w in enumerate(words)])
+            eligible = torch.tensor([i == UNK_ID or is_word(w) for i, w in enumerate(words)])
             tables = self.__dict__["_bonus_cache"] = (surprisal, eligible)
         return tables[0].to(device), tables[1].to(device)
 
@@ -282,15 +281,15 @@ class Seq2Seq(ConfigParams):
         if not (self.config.replace_unknown and UNK in words and h.attention):
             return words
         src, unknown = self._source_words(source)
-        is_word = np.array([bool(re.match(r"\w", w)) for w in src], dtype=bool)
+        word_mask = np.array([is_word(w) for w in src], dtype=bool)
         first = self.config.unknown_source == "unknown_first"
         taken: list[int] = []
         for t, w in enumerate(words):
             if w == UNK and t < len(h.attention):
                 weights = np.asarray(h.attention[t], dtype=float)[: len(src)]
                 n = len(weights)
-                s = (self._unknown_first(weights, is_word[:n], unknown[:n], taken) if first
-                     else self._unknown_source(weights, is_word[:n], taken))
+                s = (self._unknown_first(weights, word_mask[:n], unknown[:n], taken) if first
+                     else self._unknown_source(weights, word_mask[:n], taken))
                 if s is not None:
                     taken.append(s)
                     words[t] = self._fill(src[s])
@@ -324,8 +323,7 @@ class Seq2Seq(ConfigParams):
         that no earlier ``<unk>`` took; without one, the most attended word."""
         fresh = unknown & is_word
         fresh[[i for i in taken if i < len(fresh)]] = False
-        pick = fresh if fresh.any() else is_word
-        return int(np.argmax(np.where(pick, weights, -np.inf))) if pick.any() else None
+        return Seq2Seq._unknown_source(weights, fresh if fresh.any() else is_word, taken)
 
     def _source_words(self, source: str) -> tuple[list[str], np.ndarray]:
         """The source tokens as the model read them, in their original case where the
