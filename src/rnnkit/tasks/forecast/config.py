@@ -1,71 +1,51 @@
 """The forecaster's settings: one dataclass, a default and a comment for each field.
 
-The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML config.
+The training settings (epochs, lr, patience …) come from
+:class:`~rnnkit.tasks.core.TrainSettings`; the CLI reads the same fields from the
+``[model]``/``[train]`` tables of a TOML config.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit import settings
-from rnnkit.settings import StrictSettings
+from rnnkit.tasks.core import Choice, Flag, Int, Real, TrainSettings, setting
+
+CELLS = ("lstm", "gru", "rnn")
+LIKELIHOODS = ("quantile", "gaussian", "point")
+FILLS = ("interpolate", "ffill", "zero")
 
 
 @dataclass
-class ForecastConfig(StrictSettings):
+class ForecastConfig(TrainSettings):
 
+    WHO: ClassVar[str] = "Forecaster"
     SETTING: ClassVar[str] = "forecaster setting"
-    cell: str = "lstm"  # recurrent encoder: "lstm", "gru" or "rnn"
-    lookback: int = 56  # past steps the encoder reads
-    horizon: int = 7  # steps ahead forecast at once (direct multi-horizon head)
-    hidden_size: int = 64  # encoder and head width
-    num_layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # dropout between layers and in the head
-    layer_norm: bool = False  # rnnkit.nn extras on the encoder
-    recurrent_dropout: float = 0.0
-    zoneout: float = 0.0
-    likelihood: str = "quantile"  # "quantile", "gaussian" or "point"
+    cell: str = setting("lstm", Choice(*CELLS))  # recurrent encoder: "lstm", "gru" or "rnn"
+    lookback: int = setting(56, Int(1))  # past steps the encoder reads
+    horizon: int = setting(7, Int(1))  # steps ahead forecast at once (direct multi-horizon head)
+    hidden_size: int = setting(64, Int(1))  # encoder and head width
+    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    dropout: float = setting(0.0, Real(0, 1, high_open=True))  # between layers and in the head
+    layer_norm: bool = setting(False, Flag())  # rnnkit.nn extras on the encoder
+    recurrent_dropout: float = setting(0.0, Real(0, 1, high_open=True))
+    zoneout: float = setting(0.0, Real(0, 1, high_open=True))
+    likelihood: str = setting("quantile", Choice(*LIKELIHOODS))  # "quantile", "gaussian" or "point"
     quantiles: tuple = (0.1, 0.5, 0.9)  # for "quantile": lowest and highest bound the interval
-    interval: float = 0.8  # interval level for "gaussian" (and for the baselines)
-    transform: str | None = None  # None or "log" (multiplicative series; needs values > 0)
-    calendar: bool = True  # calendar features of past and future timestamps
-    season: int | None = None  # seasonal period in steps; None: from the frequency
-    fill: str | None = None  # missing values: None (error), "interpolate", "ffill", "zero"
+    interval: float = setting(0.8, Real(0, 1, low_open=True, high_open=True))  # interval level
+    #                                                   for "gaussian" (and for the baselines)
+    transform: str | None = setting(None, Choice("log", optional=True))  # None or "log"
+    #                                                   (multiplicative series; needs values > 0)
+    calendar: bool = setting(True, Flag())  # calendar features of past and future timestamps
+    season: int | None = setting(None, Int(1, optional=True))  # seasonal period in steps;
+    #                                                   None: from the frequency
+    fill: str | None = setting(None, Choice(*FILLS, optional=True))  # missing values: None
+    #                                                   (error), "interpolate", "ffill", "zero"
     freq: str | None = None  # resample to this pandas frequency; None: infer, error if irregular
-    epochs: int = 40  # upper bound; early stopping usually ends sooner
+    # -- training (TrainSettings), this task's defaults
+    epochs: int = 40
     batch_size: int = 64
     lr: float = 3e-3
-    weight_decay: float = 0.0
-    grad_clip_norm: float = 1.0
-    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
-    #                                 weights with this decay (e.g. 0.999); None = off
     patience: int = 6  # early-stopping patience in epochs on the validation loss
     val_fraction: float = 0.15  # last share of each series' time used for validation
-    seed: int = 0
-    device: str = "auto"
-    progress: str = "none"  # "auto", "bar", "plain" or "none"
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["quantiles"] = list(self.quantiles)
-        return d
-
-    def validate(self) -> None:
-        settings.check_ema_decay(self.ema_decay, who="Forecaster")
-        if self.cell not in ("lstm", "gru", "rnn"):
-            raise ConfigError(unknown_name("cell", str(self.cell), ["lstm", "gru", "rnn"]))
-        for name in ("lookback", "horizon", "hidden_size", "num_layers", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(problem(f"Forecaster: {name}", expected="an integer >= 1", got=repr(value)))
-        if not 0.0 <= self.val_fraction < 0.9:
-            raise ConfigError(problem("Forecaster: val_fraction", expected="a share in [0, 0.9)",
-                                      got=self.val_fraction))
-        if not self.lr > 0:
-            raise ConfigError(problem("Forecaster: lr", expected="> 0", got=self.lr))
-        if self.transform not in (None, "log"):
-            raise ConfigError(unknown_name("transform", str(self.transform), ["None", "log"]))
-        if self.season is not None and (not isinstance(self.season, int) or self.season < 1):
-            raise ConfigError(problem("Forecaster: season", expected="None or an integer >= 1", got=self.season))

@@ -9,14 +9,12 @@
 >>> list(forecast.columns)
 ['date', 'step', 'temp_max', 'temp_max_lower', 'temp_max_upper']
 
-scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates them and the
-data and returns ``self``; learned state ends in ``_``; using an unfitted forecaster raises
-:class:`~rnnkit.errors.NotFittedError`.
+It stands on the estimator core (:class:`~rnnkit.tasks.core.Estimator`): scikit-learn's
+contract, the model-file template and the shared training settings.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from pathlib import Path
 
@@ -25,10 +23,9 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnnkit.bundle import save_bundle
 from rnnkit.data.calendar import future_times, step_days
 from rnnkit.data.frames import SeriesSet, read_series
-from rnnkit.errors import DataError, NotFittedError, problem
+from rnnkit.errors import DataError, problem
 from rnnkit.tasks.forecast import backtest as bt
 from rnnkit.tasks.forecast.baselines import available
 from rnnkit.tasks.forecast.config import ForecastConfig
@@ -36,7 +33,8 @@ from rnnkit.tasks.forecast.dataset import Scalers, SeriesFeatures, fit_scalers
 from rnnkit.tasks.forecast.likelihood import Likelihood
 from rnnkit.tasks.forecast.model import ForecastNet
 from rnnkit.tasks.registry import register_task
-from rnnkit.train import TrainConfig, Trainer
+from rnnkit.tasks.core import BundleParts, Estimator
+from rnnkit.train import Trainer
 from rnnkit.train.devices import select_device
 
 DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "ets")
@@ -69,12 +67,15 @@ def default_season(freq: str) -> int:
 
 
 @register_task("forecast")
-class Forecaster:
+class Forecaster(Estimator):
     """Probabilistic multi-horizon forecaster with a recurrent encoder (see ``ForecastConfig``
     for every setting)."""
 
+    Config = ForecastConfig
+    FIT_CALL = "fit(data, time=..., target=...)"
+
     def __init__(self, cell: str = "lstm", lookback: int = 56, horizon: int = 7, **settings) -> None:
-        self.config = ForecastConfig.from_dict(dict(cell=cell, lookback=lookback, horizon=horizon, **settings))
+        super().__init__(cell=cell, lookback=lookback, horizon=horizon, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, data, *, time: str, target: str | list[str], id: str | None = None,
@@ -188,20 +189,10 @@ class Forecaster:
             past, future, static, y = batch
             return lik.loss(model(past, future, static), y)
 
-        train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                                ema_decay=cfg.ema_decay,
-                                weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                                patience=cfg.patience if val else None, device=cfg.device,
-                                progress=cfg.progress, schedule="plateau" if val else "none")
-        trainer = Trainer(self.model_, loss_fn, train_cfg, out_dir=out_dir)
+        trainer = Trainer(self.model_, loss_fn, cfg.trainer_config(validation=bool(val)), out_dir=out_dir)
         return trainer.fit(loader, val_batches, resume=resume)
 
     # ---- using ------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this Forecaster is not fitted yet: call fit(data, time=..., "
-                                 "target=...) or load a saved model with rnnkit.load(path)")
-
     def _features(self, series: SeriesSet, scale_ends=None) -> SeriesFeatures:
         return SeriesFeatures(series, self.scalers_, self.config.horizon, self.config.calendar, scale_ends)
 
@@ -211,7 +202,7 @@ class Forecaster:
         Returns one row per series and step ahead: the time, ``step`` (1..H) and per target
         the point forecast and, for probabilistic models, ``_lower`` / ``_upper`` bounds.
         """
-        self._check_fitted()
+        self.check_fitted()
         series = self._read(data, self.freq_)
         self._check_length(series, self.config.lookback, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
@@ -236,7 +227,7 @@ class Forecaster:
         """Rolling-origin backtest over the last ``origins`` windows of each series in ``data``,
         with the baselines in the same table. Scores are out-of-sample only for windows after
         the training data; use :meth:`backtest` to fit and score in one honest step."""
-        self._check_fitted()
+        self.check_fitted()
         cfg = self.config
         series = self._read(data, self.freq_)
         self._check_length(series, cfg.lookback + cfg.horizon, "lookback + horizon")
@@ -281,26 +272,26 @@ class Forecaster:
         """A :class:`~rnnkit.tasks.forecast.stream.ForecastStream` over one live series."""
         from rnnkit.tasks.forecast.stream import ForecastStream
 
-        self._check_fitted()
+        self.check_fitted()
         return ForecastStream(self)
 
+    def _automatic_settings(self) -> dict:
+        return {"season": self.season_, "freq": self.freq_}
+
     # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): config, scalers and weights; no pickle."""
-        self._check_fitted()
-        config = {"settings": self.config.to_dict(), "columns": self.columns_, "dims": self.dims_}
-        preprocessing = {"scalers": self.scalers_.to_dict(), "freq": self.freq_,
-                         "season": self.season_, "train_end": self.train_end_,
-                         "input_stats": self.input_stats_}
-        metrics = getattr(self, "metrics_", {})
-        return save_bundle(path, task=self.task_name, config=config, tensors=self.model_.state_dict(),
-                           preprocessing=preprocessing, metrics=metrics)
+    def _bundle_parts(self) -> BundleParts:
+        return BundleParts(
+            config={"columns": self.columns_, "dims": self.dims_},
+            tensors=self.model_.state_dict(),
+            preprocessing={"scalers": self.scalers_.to_dict(), "freq": self.freq_,
+                           "season": self.season_, "train_end": self.train_end_,
+                           "input_stats": self.input_stats_})
 
     @classmethod
-    def _from_bundle(cls, bundle) -> "Forecaster":
-        settings = dict(bundle.config["settings"])
-        settings["quantiles"] = tuple(settings["quantiles"])
-        self = cls(**settings)
+    def _settings_from_file(cls, settings: dict) -> dict:
+        return {**settings, "quantiles": tuple(settings["quantiles"])}
+
+    def _restore(self, bundle) -> None:
         self.likelihood_ = Likelihood(self.config.likelihood, self.config.quantiles, self.config.interval)
         self.columns_ = bundle.config["columns"]
         self.dims_ = bundle.config["dims"]
@@ -311,9 +302,3 @@ class Forecaster:
         self.model_ = self._build(self.dims_)
         self.model_.load_state_dict(bundle.tensors)
         self.model_.to(select_device(self.config.device)).eval()
-        self.metrics_ = bundle.metrics
-        return self
-
-    def clone(self) -> "Forecaster":
-        """An unfitted copy with the same settings."""
-        return type(self)(**copy.deepcopy(self.config.to_dict()))

@@ -1,0 +1,131 @@
+"""The estimator core: what every task's estimator shares, and nothing more.
+
+scikit-learn's contract: ``__init__`` only stores the settings (in ``self.config``, a
+:class:`~rnnkit.tasks.core.Settings` dataclass); ``fit`` validates them and the data and
+returns ``self``; learned state ends in ``_``; using an unfitted estimator raises
+:class:`~rnnkit.errors.NotFittedError`; ``get_params`` / ``set_params`` and
+``sklearn.base.clone`` work.
+
+A task's estimator in a few lines::
+
+    @register_task("forecast")
+    class Forecaster(Estimator):
+        Config = ForecastConfig                  # its settings dataclass
+        FIT_CALL = "fit(data, time=..., target=...)"
+
+        def fit(self, data, ...):  ...          # sets model_ and the other fitted state
+        def _bundle_parts(self) -> BundleParts: # what its model file holds besides settings
+        def _restore(self, bundle):  ...        # the inverse: fitted state from a bundle
+
+The core writes the model file (:meth:`save`) and reads it back (:meth:`_from_bundle`,
+which :func:`rnnkit.load` calls): settings under ``config["settings"]``, the evaluation
+metrics, and the parts the task adds.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from rnnkit.bundle import Bundle, save_bundle
+from rnnkit.errors import NotFittedError
+from rnnkit.tasks.core.settings import Settings
+
+
+@dataclass
+class BundleParts:
+    """What a task adds to its model file: ``config`` beside the settings, ``tensors``
+    (name -> tensor) and ``preprocessing`` (vocabularies, scalers: JSON values)."""
+
+    config: dict[str, Any] = field(default_factory=dict)
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+
+
+class Estimator:
+    """Base of the seven task estimators (see the module docstring for the recipe)."""
+
+    Config: ClassVar[type[Settings]]  # the task's settings dataclass
+    FIT_CALL: ClassVar[str] = "fit(...)"  # how a user fits it, for the NotFittedError message
+    task_name: ClassVar[str]  # set by rnnkit.tasks.registry.register_task
+    FITTED: ClassVar[str] = "model_"  # the attribute a fitted estimator has
+
+    def __init__(self, **settings: Any) -> None:
+        self.config = self.Config.from_dict(settings)
+
+    # ---- scikit-learn's parameter protocol ----------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The settings as keyword arguments of the constructor."""
+        return {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+
+    def set_params(self, **params: Any):
+        """Change settings (an unknown name is a ConfigError naming the nearest); returns self."""
+        self.config = self.Config.from_dict({**self.get_params(), **params})
+        return self
+
+    def clone(self):
+        """An unfitted copy with the same settings."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def __repr__(self) -> str:
+        default = self.Config().to_dict()
+        changed = [f"{k}={v!r}" for k, v in self.config.to_dict().items() if default.get(k) != v]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # ---- fitted state -------------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the estimator holds a fitted model (after ``fit`` or :func:`rnnkit.load`)."""
+        return hasattr(self, self.FITTED)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.is_fitted
+
+    def check_fitted(self) -> None:
+        """Raise :class:`~rnnkit.errors.NotFittedError` unless the estimator is fitted."""
+        if not self.is_fitted:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call "
+                                 f"{self.FIT_CALL} or load a saved model with rnnkit.load(path)")
+
+    @property
+    def settings_(self) -> dict[str, Any]:
+        """Every setting in force after ``fit``: the config with automatic choices resolved."""
+        self.check_fitted()
+        return {**self.config.to_dict(), **self._automatic_settings()}
+
+    def _automatic_settings(self) -> dict[str, Any]:
+        """The settings ``fit`` chose itself (a task overrides it where it has any)."""
+        return {}
+
+    # ---- the model file -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model file (``.rnnkit``): settings, the task's parts, metrics; no pickle."""
+        self.check_fitted()
+        parts = self._bundle_parts()
+        return save_bundle(path, task=self.task_name,
+                           config={"settings": self.config.to_dict(), **parts.config},
+                           tensors=parts.tensors, preprocessing=parts.preprocessing,
+                           metrics=getattr(self, "metrics_", {}))
+
+    @classmethod
+    def _from_bundle(cls, bundle: Bundle):
+        """The fitted estimator a verified bundle holds (what :func:`rnnkit.load` returns)."""
+        self = cls(**cls._settings_from_file(dict(bundle.config["settings"])))
+        self._restore(bundle)
+        self.metrics_ = bundle.metrics
+        return self
+
+    @classmethod
+    def _settings_from_file(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Settings as saved -> constructor keywords (a task maps renamed settings here)."""
+        return settings
+
+    def _bundle_parts(self) -> BundleParts:
+        raise NotImplementedError
+
+    def _restore(self, bundle: Bundle) -> None:
+        raise NotImplementedError
