@@ -47,7 +47,7 @@ from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.tokenizers import tokenize_all
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError, NotFittedError, problem
-from rnnkit.tasks.classify_text.inputs import as_texts
+from rnnkit.tasks.common.texts import as_texts
 from rnnkit.tasks.lm.baselines import KneserNeyCharModel
 from rnnkit.tasks.lm.config import LanguageModelConfig, check_int
 from rnnkit.tasks.lm.corpus import join_records

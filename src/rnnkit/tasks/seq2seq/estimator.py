@@ -42,7 +42,7 @@ from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.data.text.vocab import BOS_ID, EOS, EOS_ID, PAD_ID, UNK, UNK_ID
 from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError, problem
-from rnnkit.tasks.classify_text.inputs import as_texts
+from rnnkit.tasks.common.texts import as_texts
 from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding

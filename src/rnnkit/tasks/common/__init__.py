@@ -1,0 +1,1 @@
+"""Helpers that several tasks share: text inputs, label encoding, classification reports."""

@@ -1,0 +1,34 @@
+"""Input handling the text tasks share (classify-text, lm, seq2seq)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rnnkit.errors import DataError, problem
+
+
+def as_texts(texts, where: str) -> list[str]:
+    """``texts`` -> a non-empty list of str (a list, tuple, array or Series of str)."""
+    if isinstance(texts, str):
+        raise DataError(problem(f"{where}: texts", expected="a list of texts", got="one str",
+                                fix="wrap it in a list: [text]"))
+    if isinstance(texts, pd.DataFrame):
+        raise DataError(problem(f"{where}: texts", expected="a list or Series of str",
+                                got="a DataFrame", fix="pass one column: frame['text']"))
+    try:
+        items = list(texts.tolist() if hasattr(texts, "tolist") else texts)
+    except TypeError:
+        raise DataError(problem(f"{where}: texts", expected="a list of str",
+                                got=type(texts).__name__)) from None
+    if not items:
+        raise DataError(problem(f"{where}: texts", expected="at least one text", got="none"))
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            got = "NaN (a missing value)" if isinstance(t, float) and math.isnan(t) else \
+                f"{type(t).__name__} {t!r}"[:80]
+            raise DataError(problem(f"{where}: texts[{i}]", expected="a str", got=got,
+                                    fix="drop or fill missing texts (frame.dropna(subset=[...])) "
+                                    "and convert the rest with str()"))
+    return items
