@@ -25,7 +25,7 @@ import torch  # noqa: E402
 
 import rnnkit  # noqa: E402
 from rnnkit.data import datasets  # noqa: E402
-from rnnkit.tasks.forecast.plot import plot_backtest  # noqa: E402
+from rnnkit.tasks.forecast.plots import plot_backtest  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 

@@ -14,7 +14,8 @@ beam search (width 5, hypotheses ranked by mean log-probability per token:
 ``length_penalty="length"``, alpha 1; both decodings push each source word's lexicon
 translation until it is written, ``lexicon_bonus=0.25``, fill an output ``<unk>`` from the
 most attended unknown source word, ``unknown_source="unknown_first"``, and look a German word
-the dictionary lacks up by its stem or compound parts, ``decompound=True``) and the
+the dictionary lacks up by its stem or compound parts, ``decompound=True``; all of these are
+decoding settings, ``Seq2Seq(decoding={...})``) and the
 word-by-word IBM-Model-1 dictionary baseline learned from the same training pairs. An attention heat-map of one test
 sentence is written too.
 
@@ -36,11 +37,14 @@ Writes ``benchmarks/out/seq2seq.json`` and ``.md`` (+ ``seq2seq_attention.png``,
 model files) and prints them. About 25–35 minutes on two shared CPU cores with the defaults.
 
     python benchmarks/seq2seq.py [--set key=value ...] [--skip-chat] [--skip-translation] [--dev] [--threads N]
+
+``--set mt.hidden_size=512`` changes a setting, ``--set mt.decoding.beam=8`` a decoding setting.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -62,9 +66,10 @@ from rnnkit.tasks.seq2seq.datasets import chitchat_pairs, ding_entries, ding_pai
 OUT = Path(__file__).parent / "out"
 MT = dict(tokenizer="word", cell="lstm", attention="luong", embedding_dim=128, hidden_size=256,
           dropout=0.3, word_dropout=0.1, label_smoothing=0.1, lexicon_top_k=8, lexical_model=True,
-          coverage=True, coverage_loss=1.0, min_freq=2, max_vocab=20000, batch_size=32, epochs=12, lr=2e-3, patience=2, val_fraction=0.05,
-          beam=5, length_penalty="length", alpha=1.0, lexicon_bonus=0.25, unknown_source="unknown_first",
-          decompound=True, seed=0, progress="plain")
+          coverage=True, coverage_loss=1.0, min_freq=2, max_vocab=20000, batch_size=32, epochs=12, lr=2e-3,
+          patience=2, val_fraction=0.05, seed=0, progress="plain",
+          decoding=dict(beam=5, length_penalty="length", alpha=1.0, lexicon_bonus=0.25,
+                        unknown_source="unknown_first", decompound=True))
 DEV_FRACTION = 0.065  # --dev: ding_pairs' dev split, the groups hashed into [0.08, 0.145)
 CHAT = dict(tokenizer="word", cell="gru", attention="luong", embedding_dim=96, hidden_size=192,
             dropout=0.1, min_freq=3, max_vocab=6000, batch_size=64, epochs=2, lr=3e-3, patience=1,
@@ -89,13 +94,14 @@ def translation(settings: dict, data: dict, dev: bool = False) -> dict:
     mt = rnnkit.Seq2Seq(**settings).fit(train[0] + entries[0], train[1] + entries[1])
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report = mt.evaluate(*test, beam=settings["beam"])
+    beam = mt.config.decoding_settings.beam
+    report = mt.evaluate(*test, beam=beam)
     eval_seconds = time.perf_counter() - started
     sentence = test[0][3]
     if dev:  # the model that benchmarks/seq2seq_probes.py probes
         mt.save(OUT / "seq2seq_dev.rnnkit")
     else:
-        mt.plot_attention(sentence, OUT / "seq2seq_attention.png", beam=settings["beam"])
+        mt.plot_attention(sentence, OUT / "seq2seq_attention.png", beam=beam)
         mt.save(OUT / "seq2seq_de_en.rnnkit")
     rows = report.table.round(2).to_dict(orient="index")
     samples = [{"source": s, "reference": r, **{k: v[i] for k, v in report.outputs.items()}}
@@ -106,7 +112,7 @@ def translation(settings: dict, data: dict, dev: bool = False) -> dict:
             "epochs_run": len(mt.history_.rows), "history": mt.history_.rows,
             "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
             "table": rows, "samples": samples, "attention_sentence": sentence,
-            "examples": dict(zip(EXAMPLES, mt.translate(EXAMPLES, beam=settings["beam"])))}
+            "examples": dict(zip(EXAMPLES, mt.translate(EXAMPLES, beam=beam)))}
 
 
 def _short(pairs, max_source: int, max_reply: int, n: int, seed: int):
@@ -117,7 +123,7 @@ def _short(pairs, max_source: int, max_reply: int, n: int, seed: int):
 
 def unigram_perplexity(mt, train_replies, test_replies) -> float:
     """Add-one unigram over the chat model's target vocabulary (``<eos>`` included)."""
-    from rnnkit.tasks.seq2seq.encoding import tokens
+    from rnnkit.tasks.seq2seq.features import tokens
 
     enc = mt.target_encoder_
     counts = Counter()
@@ -133,8 +139,8 @@ def unigram_perplexity(mt, train_replies, test_replies) -> float:
 
 
 def chat(settings: dict, data: dict) -> dict:
-    from typer.testing import CliRunner
     import typer
+    from typer.testing import CliRunner
 
     from rnnkit.cli import translate as translate_cmd
 
@@ -177,7 +183,8 @@ def markdown(result: dict) -> str:
                   f"epochs in {mt['train_seconds']} s; decoding + scoring {mt['eval_seconds']} s.", "",
                   "| system | BLEU | chrF |", "|---|---|---|"]
         lines += [f"| {k} | {v['bleu']:.2f} | {v['chrf']:.2f} |" for k, v in mt["table"].items()]
-        lines += ["", f"Examples (beam {mt['settings']['beam']}):", ""] + [f"- {k} -> {v}" for k, v in mt["examples"].items()]
+        beam = mt["settings"].get("decoding", {}).get("beam", 5)
+        lines += ["", f"Examples (beam {beam}):", ""] + [f"- {k} -> {v}" for k, v in mt["examples"].items()]
         lines += ["", f"{scored.capitalize()} samples:", ""]
         for s in mt["samples"]:
             lines += [f"- de: {s['source']}", f"  - reference: {s['reference']}"] + \
@@ -208,11 +215,15 @@ def main() -> None:
                              "(how the settings were chosen); writes seq2seq_dev.{json,md}")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch threads")
     args = parser.parse_args()
-    groups = {"mt": dict(MT), "chat": dict(CHAT), "data": dict(DATA)}
+    groups = {"mt": copy.deepcopy(MT), "chat": dict(CHAT), "data": dict(DATA)}
     for item in args.set:
         key, value = item.split("=", 1)
         group, name = key.split(".", 1)
-        groups[group][name] = parse_value(value)
+        table = groups[group]
+        if name.startswith("decoding."):  # mt.decoding.beam=8
+            table = table.setdefault("decoding", {})
+            name = name.split(".", 1)[1]
+        table[name] = parse_value(value)
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"machine": f"{platform.processor() or platform.machine()}, "

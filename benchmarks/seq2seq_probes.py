@@ -3,7 +3,9 @@ reports about logit adjustment, the lexical bias's weight, ``<unk>`` replacement
 repeated n-grams.
 
 None but the last is a setting of ``Seq2Seq``; each changes one thing in how a fitted model
-decodes, and prints greedy and beam BLEU / chrF (sacreBLEU) next to the unchanged model:
+decodes, through its public decoding hooks (``Seq2Seq.step_fn``, ``Seq2Seq.unknown_position``,
+the network's ``step``) or its decoding settings (``config.decoding``), and prints greedy and
+beam BLEU / chrF (sacreBLEU) next to the unchanged model:
 
 * ``logit-adjust TAU``: rank by ``log p(y|x) - tau * log pi(y)``, ``pi`` the add-one unigram
   frequency of the training targets (post-hoc logit adjustment, Menon et al. 2021);
@@ -11,8 +13,8 @@ decodes, and prints greedy and beam BLEU / chrF (sacreBLEU) next to the unchange
   ``lambda * log(p_lex + eps)`` (the model must have ``lexicon_top_k > 0``);
 * ``unk-distinct``: an output ``<unk>`` takes the most attended source word that no earlier
   ``<unk>`` of the sentence took (the model's rule may take the same word twice);
-* ``no-repeat N``: the model's own ``no_repeat_ngram_size`` setting set to ``N`` (no n-gram
-  twice in an output).
+* ``no-repeat N``: the model's own ``no_repeat_ngram_size`` decoding setting set to ``N`` (no
+  n-gram twice in an output).
 
 The model is the dev run's (``python benchmarks/seq2seq.py --dev --skip-chat`` saves
 ``benchmarks/out/seq2seq_dev.rnnkit``): it never saw the dev pairs. About a minute per greedy
@@ -41,7 +43,7 @@ import torch  # noqa: E402
 import rnnkit  # noqa: E402
 from rnnkit.data.text.vocab import EOS_ID  # noqa: E402
 from rnnkit.tasks.seq2seq.datasets import ding_pairs  # noqa: E402
-from rnnkit.tasks.seq2seq.encoding import encode  # noqa: E402
+from rnnkit.tasks.seq2seq.features import encode  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
 DEV_FRACTION = 0.065  # as benchmarks/seq2seq.py --dev
@@ -71,7 +73,7 @@ def unigram_log_prior(mt, targets: list[str]) -> torch.Tensor:
 
 
 def logit_adjusted(mt, log_prior: torch.Tensor, tau: float):
-    real = type(mt)._step_fn
+    real = type(mt).step_fn
 
     def step_fn(chat: bool = False):
         step = real(mt, chat)
@@ -98,7 +100,8 @@ def lexical_bias(mt, lam: float, eps: float):
 
 
 def distinct_source(weights: np.ndarray, is_word: np.ndarray, taken: list[int]) -> int | None:
-    """``Seq2Seq._unknown_source`` that prefers a word no earlier ``<unk>`` took."""
+    """:func:`rnnkit.tasks.seq2seq.unknowns.most_attended` that prefers a word no earlier
+    ``<unk>`` took."""
     fresh = is_word.copy()
     fresh[[i for i in taken if i < len(fresh)]] = False
     pick = fresh if fresh.any() else is_word
@@ -122,13 +125,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", UserWarning)  # texts of unknown words only: counted, not shown
     mt = rnnkit.load(args.model)
-    mt.config.unknown_source = args.unknown_source
+    mt.config.decoding.unknown_source = args.unknown_source
     sources, references = ding_pairs("dev", dev_fraction=DEV_FRACTION)
     print(f"unchanged: {scores(mt, sources, references, args.beam)}", flush=True)
     if args.probe == "logit-adjust":
         log_prior = unigram_log_prior(mt, ding_pairs("train", dev_fraction=DEV_FRACTION)[1])
         for tau in map(float, args.values):
-            mt._step_fn = logit_adjusted(mt, log_prior, tau)
+            mt.step_fn = logit_adjusted(mt, log_prior, tau)
             print(f"tau={tau:g}: {scores(mt, sources, references, args.beam)}", flush=True)
     elif args.probe == "lexical-bias":
         if not mt.config.lexicon_top_k:
@@ -139,10 +142,10 @@ def main() -> None:
             print(f"lambda={lam:g} eps={eps:g}: {scores(mt, sources, references, args.beam)}", flush=True)
     elif args.probe == "no-repeat":
         for n in map(int, args.values):
-            mt.config.no_repeat_ngram_size = n
+            mt.config.decoding.no_repeat_ngram_size = n
             print(f"no_repeat_ngram_size={n}: {scores(mt, sources, references, args.beam)}", flush=True)
     else:
-        mt._unknown_source = distinct_source
+        mt.unknown_position = lambda weights, is_word, unknown, taken: distinct_source(weights, is_word, taken)
         print(f"distinct <unk> sources: {scores(mt, sources, references, args.beam)}", flush=True)
 
 

@@ -526,7 +526,7 @@ def _parts_alone(mode, size) -> dict:
                 tb = traceback.format_exc()
                 print(tb, flush=True)
                 RESULTS["errors"][f"breakdown {mode} {name} alone"] = tb
-        del b
+        b = None  # free the buffers
     except Exception:
         tb = traceback.format_exc()
         print(tb, flush=True)

@@ -5,8 +5,8 @@ deployed model.
 >>> layer = rnnkit.nn.LSTM(32, 128, num_layers=2, batch_first=True, layer_norm=True)
 """
 
-from rnnkit._version import __version__
 from rnnkit import nn
+from rnnkit._version import __version__
 from rnnkit.tasks.anomaly import AnomalyDetector
 from rnnkit.tasks.asr import SpeechRecognizer
 from rnnkit.tasks.classify_series import SequenceClassifier

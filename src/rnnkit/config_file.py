@@ -25,9 +25,10 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from rnnkit.errors import ConfigError, unknown_name
 

@@ -17,9 +17,7 @@ import safetensors.torch
 import torch
 
 from rnnkit._version import __version__
-from rnnkit.bundle import FORMAT_VERSION, Bundle, read_bundle, save_bundle
-from rnnkit.bundle import format as fmt
-from rnnkit.bundle import writer
+from rnnkit.bundle import FORMAT_VERSION, Bundle, format as fmt, read_bundle, save_bundle, writer
 from rnnkit.errors import BundleError
 
 TENSORS = {

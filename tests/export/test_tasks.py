@@ -93,8 +93,7 @@ def test_anomaly_networks(method, tmp_path):
 
 
 def cli(argv):
-    from rnnkit.cli import export as export_cmd
-    from rnnkit.cli import main as main_mod
+    from rnnkit.cli import export as export_cmd, main as main_mod
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.callback()(lambda: None)

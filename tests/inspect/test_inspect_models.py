@@ -46,7 +46,8 @@ def forecaster(series_csv):
 
 def test_forecaster_pictures_hold_the_models_own_tensors(forecaster, series_csv):
     insp = inspect(forecaster, series_csv)
-    _, _, _, past, future, static = window_tensors(forecaster, series_csv)
+    _, _, inputs = window_tensors(forecaster, series_csv)
+    past, future, static = inputs.past, inputs.future, inputs.static
     net = forecaster.model_.eval()
     with torch.no_grad():
         out, _ = net.encoder(past)  # (1, L, H) top layer, the fused path
@@ -168,7 +169,7 @@ def test_translator_pictures_hold_the_models_own_tensors(translator):
     if insp.summary["output"] == "b e g a c":  # learned the reversal: attention is anti-diagonal
         assert [int(r.argmax()) for r in weights[:5]] == [4, 3, 2, 1, 0]
     net = translator.model_.eval()
-    src = torch.tensor(translator._sources([text], "test"))
+    src = torch.tensor(translator.source_ids([text], "test"))
     with torch.no_grad():
         keys, _ = net.encoder(net.source_embedding(src))
     np.testing.assert_allclose(image(insp, "encoder_hidden_l0"), keys[0].numpy().T, atol=1e-5)

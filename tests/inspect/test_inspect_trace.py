@@ -19,7 +19,7 @@ def test_trace_equals_the_layer_outputs_and_final_state(mode, kw):
     torch.manual_seed(0)
     layer = getattr(rnnkit.nn, mode)(3, 5, batch_first=True, **kw).double().train()  # trace uses eval
     x = torch.randn(9, 3, dtype=torch.float64)
-    h0 = tuple(torch.randn(s, dtype=torch.float64) for s in layer._state_shapes(1))
+    h0 = tuple(torch.randn(s, dtype=torch.float64) for s in layer.state_shapes(1))
     tr = trace_layer(layer, x, h0 if mode == "LSTM" else h0[0])
     layer.eval()
     out, final = layer(x[None], h0 if mode == "LSTM" else h0[0])

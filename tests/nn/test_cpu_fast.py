@@ -274,7 +274,7 @@ def test_the_pool_lends_a_buffer_again_only_once_it_is_free():
     G = 4 * H
     rest = (torch.zeros(N, H), torch.zeros(N, H), torch.randn(G, H) * 0.1, torch.zeros(G), torch.ones(G),
             torch.ones(H), torch.zeros(H), None, None, None, 0, 0.0, True)
-    run = lambda: ext.lstm_forward(torch.randn(L, N, G), *rest)  # noqa: E731; act (L, N, G) = 1.6 MB
+    run = lambda: ext.lstm_forward(torch.randn(L, N, G), *rest)  # noqa: E731  (act (L, N, G) = 1.6 MB)
     a = run()
     b = run()
     assert a[2].data_ptr() != b[2].data_ptr()  # a is alive: its buffer is not lent twice

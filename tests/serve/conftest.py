@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from serve_helpers import daily_frame, hourly_frame
 
 import rnnkit
-from serve_helpers import daily_frame, hourly_frame
 
 
 @pytest.fixture(autouse=True, scope="package")

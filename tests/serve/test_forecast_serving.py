@@ -6,9 +6,9 @@ import asyncio
 import numpy as np
 import pandas as pd
 from prometheus_client.parser import text_string_to_metric_families
+from serve_helpers import daily_frame, run, serving
 
 import rnnkit
-from serve_helpers import daily_frame, run, serving
 
 
 def instance(frame: pd.DataFrame) -> dict:

@@ -3,10 +3,10 @@
 import asyncio
 
 import numpy as np
+from serve_helpers import hourly_frame, run, serving
 
 import rnnkit
 from rnnkit.tasks.anomaly.stream import step_many
-from serve_helpers import hourly_frame, run, serving
 
 
 def test_anomaly_predict_equals_detect(detector_file):

@@ -2,7 +2,6 @@
 
 import json
 
-
 from serve_helpers import example, run, serving
 
 KEY = "s3cret-key-for-tests"

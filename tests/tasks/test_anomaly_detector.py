@@ -12,7 +12,7 @@ import torch
 
 import rnnkit
 from rnnkit.bundle import read_bundle, save_bundle
-from rnnkit.errors import BundleError, ConfigError, NotFittedError
+from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError
 from rnnkit.tasks.anomaly import AnomalyDetector, Detection
 from rnnkit.tasks.anomaly.config import AnomalyConfig
 
@@ -172,3 +172,48 @@ def test_settings_are_checked():
     assert math.isclose(AnomalyConfig(smoothing=4).alpha, 0.4)
     assert repr(AnomalyDetector(window=10)) == "AnomalyDetector(window=10)"
     assert AnomalyDetector(window=10).clone().config.window == 10
+
+
+def test_public_seams_detect_arrays_and_min_detect_length(fitted):
+    det, frame = fitted
+    points = det.detect(frame).points
+    by_array = det.detect_arrays(frame[["a", "b"]].to_numpy(), frame.time)
+    pd.testing.assert_frame_equal(by_array.points, points)
+    assert det.min_detect_length() == (max(det.config.burn_in, det.config.horizons) + 1,
+                                       "max(burn_in, horizons) + 1")
+    assert AnomalyDetector(method="autoencoder", window=20).min_detect_length() == (20, "window")
+    with pytest.raises(DataError, match=r"detect: values: expected a \(T, 2\) array"):
+        det.detect_arrays(frame[["a"]].to_numpy(), frame.time)
+    assert det.settings_["freq"] == "h" and det.settings_["device"] == "cpu"
+
+
+def test_evaluation_is_a_report(fitted):
+    det, frame = fitted
+    result = det.evaluate(frame, labels=np.zeros(len(frame)), start=800, baselines=())
+    assert isinstance(result, rnnkit.tasks.core.Report)
+    assert result.metrics["rnnkit"]["F1"] == result.table.loc["rnnkit", "F1"]
+    assert "scored from row 800" in repr(result)
+
+
+def test_next_step_net_forward_is_the_change_definition():
+    from rnnkit.tasks.anomaly.model import NextStepNet
+
+    net = NextStepNet(2, horizons=3, hidden_size=8).double().eval()
+    x, prev = torch.randn(4, 9, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+    with torch.no_grad():
+        pred, _ = net(x, prev)
+        out, _ = net.rnn(torch.diff(x, dim=1, prepend=prev.unsqueeze(1)))
+        assert torch.equal(pred, net.predictions(x, out))  # (N, L, K, C)
+        assert pred.shape == (4, 9, 3, 2)
+        y, _ = net.rnn.step(x[:, 0] - prev)
+        torch.testing.assert_close(net.predictions(x[:, 0], y), pred[:, 0])  # (N, K, C)
+
+
+def test_combined_settings_are_checked():
+    with pytest.raises(ConfigError, match=r"min_history: expected <= buffer_size=50, got 60"):
+        AnomalyConfig(buffer_size=50, min_history=60).validate()
+    with pytest.raises(ConfigError, match=r"z_min, z_max: expected z_min <= z_max"):
+        AnomalyConfig(z_min=4.0, z_max=3.0).validate()
+    with pytest.raises(ConfigError, match=r"corrupt: expected a number in \[0, 0.5\)"):
+        AnomalyConfig(corrupt=0.5).validate()
+    AnomalyConfig(method="autoencoder", window=2).validate()  # the chunk rule is the predictor's

@@ -6,8 +6,15 @@ import math
 import numpy as np
 import pytest
 
-from rnnkit.tasks.anomaly.metrics import (detection_scores, nab_score, nab_windows, point_adjust,
-                                          point_adjusted_f1, point_scores, scaled_sigmoid)
+from rnnkit.tasks.anomaly.metrics import (
+    detection_scores,
+    nab_score,
+    nab_windows,
+    point_adjust,
+    point_adjusted_f1,
+    point_scores,
+    scaled_sigmoid,
+)
 from rnnkit.tasks.anomaly.runs import runs
 
 LABELS = [0, 1, 1, 0, 0, 1, 0, 0]

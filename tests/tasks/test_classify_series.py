@@ -10,7 +10,7 @@ import rnnkit
 from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError, ShapeError
 from rnnkit.tasks.classify_series import SequenceClassifier
 from rnnkit.tasks.classify_series.model import SequenceClassifierNet
-from rnnkit.tasks.classify_series.training import stratified_split
+from rnnkit.tasks.common.labels import stratified_split
 
 
 def sines(n, seed, lengths=(12, 60)):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnkit.tasks.classify_series import baselines as B
-from rnnkit.tasks.classify_series import metrics as M
+from rnnkit.tasks.common import metrics as M
 
 
 def dtw_loop(a, b):

@@ -4,6 +4,7 @@ with a known answer."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import rnnkit
 from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError
@@ -123,3 +124,17 @@ def test_stream_gives_predict_forecasts(fitted):
     assert all(o is None for o in outs[:20]) and outs[20] is not None
     pd.testing.assert_frame_equal(outs[-1], f.predict(df.iloc[-f.config.lookback - 2:]))
     pd.testing.assert_frame_equal(outs[-1], f.predict(df))
+
+
+def test_backtest_result_is_a_report_and_network_inputs_give_predict(fitted, tmp_path):
+    f, result = fitted
+    assert isinstance(result, rnnkit.tasks.core.Report) and "windows=6" in repr(result)
+    assert result.plot_forecasts(tmp_path / "bt.png").exists()
+    df = seasonal_frame()
+    inputs = f.network_inputs(df)
+    assert inputs.past.shape == (1, 21, f.dims_["n_inputs"]) and inputs.future.shape[:2] == (1, 7)
+    with torch.no_grad():
+        point = f.likelihood_.summarize(f.model_(inputs.past, inputs.future, inputs.static))[0]
+    np.testing.assert_allclose(inputs.to_data_units(point.numpy())[0, :, 0], f.predict(df)["y"], rtol=1e-6)
+    assert f.read(df).values[0].shape == (len(df), 1)
+    assert f.settings_["season"] == 7 and f.settings_["freq"] == "D"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-
-from rnnkit.train import Trainer, TrainConfig
-
 from train_helpers import linear_loss, regression_data
+
+from rnnkit.train import TrainConfig, Trainer
 
 
 def _train(batches, accumulate, optimizer="sgd"):

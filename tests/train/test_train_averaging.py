@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from train_helpers import linear_loss, lstm_loss, make_lstm, regression_data, sequence_data
 
 from rnnkit.errors import ConfigError
-from rnnkit.train import Trainer, TrainConfig
+from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.averaging import WeightAverage
-
-from train_helpers import linear_loss, lstm_loss, make_lstm, regression_data, sequence_data
 
 
 def _batches():

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from train_helpers import linear_loss, regression_data
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.train import Trainer, TrainConfig
-
-from train_helpers import linear_loss, regression_data
+from rnnkit.train import TrainConfig, Trainer
 
 
 def test_defaults_are_valid_and_round_trip_through_a_dict():

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from train_helpers import linear_loss, regression_data
 
 from rnnkit.errors import ConfigError
-from rnnkit.train import Trainer, TrainConfig
+from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.devices import select_device
-
-from train_helpers import linear_loss, regression_data
 
 
 def test_auto_prefers_cuda_then_mps_then_cpu():

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.train import Trainer, TrainConfig
+from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.early_stopping import EarlyStopping
 
 

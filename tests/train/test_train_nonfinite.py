@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from train_helpers import linear_loss, regression_data
 
 from rnnkit.errors import NonFiniteError
-from rnnkit.train import Trainer, TrainConfig
-
-from train_helpers import linear_loss, regression_data
+from rnnkit.train import TrainConfig, Trainer
 
 
 def _batches():

@@ -6,11 +6,10 @@ import math
 
 import pytest
 import torch
-
-from rnnkit.train import Trainer, TrainConfig
-from rnnkit.train.optim import build_optimizer, build_scheduler, clip_gradients, warmup_cosine_lr
-
 from train_helpers import linear_loss, regression_data
+
+from rnnkit.train import TrainConfig, Trainer
+from rnnkit.train.optim import build_optimizer, build_scheduler, clip_gradients, warmup_cosine_lr
 
 OPTIMIZER_CLASSES = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                      "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}

@@ -7,10 +7,9 @@ import re
 
 import pytest
 import torch
-
-from rnnkit.train import Trainer, TrainConfig
-
 from train_helpers import linear_loss, regression_data
+
+from rnnkit.train import TrainConfig, Trainer
 
 
 def _fit(tmp_path, **kw):

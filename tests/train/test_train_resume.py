@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from train_helpers import lstm_chunk_loss, make_lstm, sequence_data
 
-from rnnkit.train import Trainer, TrainConfig
+from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.checkpoint import save_checkpoint
 from rnnkit.train.rng import capture_rng, restore_rng
-
-from train_helpers import lstm_chunk_loss, make_lstm, sequence_data
 
 
 def _loader(shuffle=True):

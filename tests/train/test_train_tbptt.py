@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from train_helpers import lstm_chunk_loss, lstm_loss, make_lstm, sequence_data
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.train import Trainer, TrainConfig
+from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.tbptt import detach_state, split_time
-
-from train_helpers import lstm_chunk_loss, lstm_loss, make_lstm, sequence_data
 
 
 def test_split_time_cuts_time_indexed_tensors_and_passes_the_rest_whole():

@@ -58,6 +58,6 @@ def predict(est, data: Path) -> None:
     frame = read_text_table(data)
     proba = est.predict_proba(frame["text"].tolist())
     classes = [k.item() if hasattr(k, "item") else k for k in est.classes_]
-    for p, label in zip(proba, est._labels(proba)):
+    for p, label in zip(proba, est.labels_from_proba(proba)):
         label = label if isinstance(label, list) else (label.item() if hasattr(label, "item") else label)
         sys.stdout.write(json.dumps({"label": label, "proba": {str(k): float(v) for k, v in zip(classes, p)}}) + "\n")

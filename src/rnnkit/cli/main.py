@@ -15,18 +15,20 @@ import warnings
 import typer
 
 from rnnkit._version import __version__
-from rnnkit.cli import compare as compare_cmd
-from rnnkit.cli import datasets as datasets_cmd
-from rnnkit.cli import export as export_cmd
-from rnnkit.cli import generate as generate_cmd
-from rnnkit.cli import inspect as inspect_cmd
-from rnnkit.cli import transcribe as transcribe_cmd
-from rnnkit.cli import translate as translate_cmd
-from rnnkit.cli import tune as tune_cmd
-from rnnkit.cli import models as models_cmd
-from rnnkit.cli import quickstart as quickstart_cmd
-from rnnkit.cli import serve as serve_cmd
-from rnnkit.cli import watch as watch_cmd
+from rnnkit.cli import (
+    compare as compare_cmd,
+    datasets as datasets_cmd,
+    export as export_cmd,
+    generate as generate_cmd,
+    inspect as inspect_cmd,
+    models as models_cmd,
+    quickstart as quickstart_cmd,
+    serve as serve_cmd,
+    transcribe as transcribe_cmd,
+    translate as translate_cmd,
+    tune as tune_cmd,
+    watch as watch_cmd,
+)
 from rnnkit.errors import RnnkitError
 
 app = typer.Typer(

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rnnkit.cli import asr as asr_cmd
-from rnnkit.cli import classify as classify_cmd
-from rnnkit.cli import classify_text as classify_text_cmd
-from rnnkit.cli import lm as lm_cmd
+from rnnkit.cli import asr as asr_cmd, classify_series as classify_cmd, classify_text as classify_text_cmd, lm as lm_cmd
 from rnnkit.cli.tables import print_table
 from rnnkit.config_file import read_config
 from rnnkit.errors import ConfigError, unknown_name

@@ -10,6 +10,7 @@ prints the error and the loop goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -79,8 +80,8 @@ def run_translate(model: Path, text: str | None = None, file: Path | None = None
                                 got="none"))
     est = _load(model, "translate")
     if lexicon_bonus is not None:  # a decoding setting: checked like any other (lexicon, sign)
-        est.config.lexicon_bonus = lexicon_bonus
-        est.config.validate()
+        decoding = dataclasses.replace(est.config.decoding_settings, lexicon_bonus=lexicon_bonus)
+        est.set_params(decoding=decoding).config.validate()
     return est.translate(lines, beam=beam, alpha=alpha, max_length=max_length,
                          no_repeat_ngram_size=no_repeat)
 
@@ -113,14 +114,12 @@ def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnki
 
 
 def decoding_check(temperature, top_k, top_p, seed, beam, no_repeat=None) -> None:
-    from rnnkit.tasks.seq2seq.config import check_int
-    from rnnkit.tasks.sampling import check_sampling
+    from rnnkit.tasks.common.sampling import check_sampling
+    from rnnkit.tasks.core import Int
 
     check_sampling(temperature, top_k, top_p, seed, "rnnkit chat")
-    if beam is not None:
-        check_int("beam", beam, low=1, who="rnnkit chat")
-    if no_repeat is not None:
-        check_int("no_repeat_ngram_size", no_repeat, low=0, who="rnnkit chat")
+    Int(1, optional=True)("rnnkit chat", "beam", beam)
+    Int(0, optional=True)("rnnkit chat", "no_repeat_ngram_size", no_repeat)
 
 
 def chat_loop(est, lines, echo, *, temperature: float = 0.8, top_k: int | None = None,

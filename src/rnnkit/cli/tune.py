@@ -26,8 +26,7 @@ def tune(config: Path = typer.Argument(..., help="TOML config; an optional [tune
 
     Example: rnnkit tune examples/weather_tune.toml --trials 20 --out runs/tune-weather
     """
-    from rnnkit.tuning import read_tune_config
-    from rnnkit.tuning import tune as run_tune
+    from rnnkit.tuning import read_tune_config, tune as run_tune
 
     cfg, space = read_tune_config(config, set_)
     result = run_tune(cfg, space, out, trials, folds=folds, origins=origins, seed=seed, check=check,

@@ -12,9 +12,9 @@ down, so there the number would be wrong after the first run and is reported as 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 import resource
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 from rnnkit.compare.recipes import METRICS, RunResult, check_task, run_recipe

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+
 def _hour(t: np.ndarray) -> np.ndarray:  # hour + minute / 60
     return (t.astype("datetime64[m]").astype(np.int64) % 1440) / 60.0
 
@@ -84,7 +85,7 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
 
 def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
     """The ``steps`` timestamps after ``last`` at frequency ``freq``."""
-    step = _fixed_step_ns(freq)
+    step = fixed_step_ns(freq)
     if step is not None and last.tz is None:  # fixed steps: plain arithmetic, no date_range
         start = pd.Timestamp(last).as_unit("ns").value
         stamps = start + step * np.arange(1, steps + 1, dtype=np.int64)
@@ -93,9 +94,14 @@ def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
 
 
 @lru_cache(maxsize=64)
-def _fixed_step_ns(freq: str) -> int | None:
-    """The step of ``freq`` in nanoseconds when it is fixed (minutes, hours, days), else
-    None (months, weekday-anchored weeks, business days, ...)."""
+def fixed_step_ns(freq: str) -> int | None:
+    """The length of one step of ``freq`` in nanoseconds when every step has the same length
+    (ticks: seconds, minutes, hours; days, counted as 24 hours on naive timestamps), else
+    None (months, weekday-anchored weeks, business days, ...).
+
+    >>> fixed_step_ns("h"), fixed_step_ns("2D"), fixed_step_ns("MS")
+    (3600000000000, 172800000000000, None)
+    """
     offset = pd.tseries.frequencies.to_offset(freq)
     if type(offset) is pd.offsets.Day:  # naive timestamps: a day is 24 hours
         return offset.n * 86_400 * 10**9

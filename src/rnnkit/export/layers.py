@@ -16,7 +16,8 @@ loop over time traces to a fixed length. So a layer is exported in one of two fo
 :class:`rnnkit.nn.RecurrentLayer` (``forward(input, hx=None, lengths=None)``), so a task
 network runs unchanged with its layers swapped (:func:`swap_layers`).
 :class:`StepLayer` is one time step with the state in and out (no loop, so always
-expressible), on the same scripted cell math.
+expressible), on the same scripted cell math; :class:`CarriedStep` puts it behind the
+layer's interfaces so a network's step graph is the network's own code.
 
 Shapes: N batch, L length, D directions, H_in input size, H hidden size, P output size
 (``proj_size`` or H), G gates (RNN 1, GRU 3, LSTM 4).
@@ -263,16 +264,48 @@ class StepLayer(nn.Module):
         return y, h_next
 
 
-def swap_layers(net: nn.Module) -> tuple[nn.Module, list[str]]:
-    """A copy of ``net`` in eval mode with every rnnkit layer replaced by an
-    :class:`ExportableLayer`; returns it and the forms used (``"encoder: loop"``, …)."""
+class CarriedStep(nn.Module):
+    """A unidirectional layer's :class:`StepLayer` behind the layer's own interfaces, so a
+    network's own methods run one step of its step graph with the state made explicit:
+
+    * ``step(x_t, state) -> (y_t, state)`` as :meth:`rnnkit.nn.RecurrentLayer.step`, for a
+      network that streams with a ``step`` method of its own;
+    * ``forward(input, hx=None, lengths=None)`` on a one-step input (``(N, 1, H_in)``
+      batch first, else ``(1, N, H_in)``), for a network whose forward reads a whole
+      sequence from a zero state: the step starts from :attr:`carried` (set it before the
+      call) and leaves the new state there. ``lengths`` is ignored (one real step).
+
+    ``state`` is in the layer's ``hx`` format: ``h`` ``(layers, N, P)`` or ``(h, c)``.
+    """
+
+    def __init__(self, layer: RecurrentLayer) -> None:
+        super().__init__()
+        self.lstm, self.batch_first = layer.mode == "LSTM", layer.batch_first
+        self.num_layers, self.num_directions = layer.num_layers, 1
+        self.layer = StepLayer(layer)
+        self.carried = None
+
+    def step(self, x_t: Tensor, state):
+        y, *new = self.layer(x_t, *(state if isinstance(state, (tuple, list)) else (state,)))
+        return y, (tuple(new) if self.lstm else new[0])
+
+    def forward(self, input: Tensor, hx=None, lengths: Tensor | None = None):
+        x_t = input[:, 0] if self.batch_first else input[0]  # (N, H_in)
+        y, self.carried = self.step(x_t, self.carried if hx is None else hx)
+        return (y[:, None] if self.batch_first else y[None]), self.carried
+
+
+def swap_layers(net: nn.Module, form=ExportableLayer) -> tuple[nn.Module, list[str]]:
+    """A copy of ``net`` in eval mode with every rnnkit layer replaced by ``form(layer)``
+    (:class:`ExportableLayer` for a sequence graph, :class:`CarriedStep` for a step graph);
+    returns it and the forms used (``"encoder: loop"``, …)."""
     net = copy.deepcopy(net).cpu().eval()
     forms = []
     for name, module in list(net.named_modules()):
         if isinstance(module, RecurrentLayer):
             parent, _, attr = name.rpartition(".")
             owner = net.get_submodule(parent) if parent else net
-            swapped = ExportableLayer(module)
+            swapped = form(module)
             setattr(owner, attr, swapped)
-            forms.append(f"{name or 'layer'}: {swapped.form}")
+            forms.append(f"{name or 'layer'}: {getattr(swapped, 'form', 'step')}")
     return net, forms

@@ -25,7 +25,7 @@ from torch import nn
 from rnnkit._version import __version__
 from rnnkit.errors import ConfigError, RnnkitError, problem, unknown_name
 from rnnkit.export import parity
-from rnnkit.export.tasks import Adapter, adapter_for
+from rnnkit.export.base import Adapter, adapter_for
 
 KINDS = ("sequence", "step")
 DEFAULT_OPSET = 17  # LayerNormalization is an ONNX op from 17; the TorchScript exporter goes to 20
@@ -172,8 +172,8 @@ def to_onnx(model, path, *, kind: str = "sequence", opset: int | None = None, ch
         parity.require("onnxruntime")
     net, estimator = _network(model)
     adapter = adapter_for(net)
-    if estimator is not None and adapter.task == "forecast":
-        adapter.n_future = estimator.dims_["n_future"]
+    if estimator is not None:
+        adapter.use_estimator(estimator)
     opset = DEFAULT_OPSET if opset is None else int(opset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.script: still the way to a Loop

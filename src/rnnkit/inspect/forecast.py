@@ -17,10 +17,11 @@ from rnnkit.inspect.unrolled import add_unrolled
 
 
 def window_tensors(model, data, series=None):
-    """``(index, series set, past (1, L, F), future, static)`` for the last ``lookback`` rows
-    of one series of ``data`` (the window :meth:`Forecaster.predict` reads)."""
-    model._check_fitted()
-    sset = model._read(data, model.freq_)
+    """``(index, series set, inputs)`` for the last ``lookback`` rows of one series of
+    ``data`` (``series``: its id; None: the first): the window :meth:`Forecaster.predict`
+    reads, as :meth:`Forecaster.network_inputs` gives it (``inputs.past`` ``(1, L, F)``,
+    ``inputs.future``, ``inputs.static``)."""
+    sset = model.read(data)
     ids = [None if k is None else str(k) for k in sset.ids]
     if series is None:
         i = 0
@@ -28,14 +29,12 @@ def window_tensors(model, data, series=None):
         i = ids.index(str(series))
     else:
         raise DataError(unknown_name("series id", str(series), [k for k in ids if k is not None]))
-    model._check_length(sset, model.config.lookback, "lookback")
-    feats = model._features(model._to_model_units(sset))
-    w = feats.windows([(i, len(sset.values[i]))], model.config.lookback)
-    return i, sset, feats, w["past"], w["future"], w["static"]
+    return i, sset, model.network_inputs(sset, i)
 
 
 def inspect_forecaster(model, data, *, series=None) -> Inspection:
-    i, sset, feats, past, future, static = window_tensors(model, data, series)
+    i, sset, inputs = window_tensors(model, data, series)
+    past, future, static = inputs.past, inputs.future, inputs.static
     net, L, H = model.model_, model.config.lookback, model.config.horizon
     net.eval()
     times = _labels(sset.times[i][-L:])
@@ -43,9 +42,7 @@ def inspect_forecaster(model, data, *, series=None) -> Inspection:
     names = list(sset.targets)
     with torch.no_grad():
         point = model.likelihood_.summarize(net(past, future, static))[0]  # (1, H, C) scaled
-    forecast = feats.unscale(point.double().numpy(), np.array([i]))[0]  # (H, C)
-    if model.config.transform == "log":
-        forecast = np.exp(forecast)
+    forecast = inputs.to_data_units(point.double().numpy())[0]  # (H, C)
     history = np.asarray(sset.values[i][-L:], dtype=np.float64)  # (L, C)
 
     key = "" if sset.ids[i] is None else f" {sset.ids[i]}"

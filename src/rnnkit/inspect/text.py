@@ -16,7 +16,7 @@ from rnnkit.inspect.unrolled import add_unrolled
 
 
 def inspect_text_classifier(model, text: str) -> Inspection:
-    model._check_fitted()
+    model.check_fitted()
     if not isinstance(text, str):
         raise DataError(problem("inspect: text", expected="one str", got=type(text).__name__))
     tokens = model.encoder_.tokens([text], "inspect")[0]
@@ -35,7 +35,7 @@ def inspect_text_classifier(model, text: str) -> Inspection:
     with torch.no_grad():
         logits, attention = net(ids, lengths, return_attention=True)  # (1, K), (1, T)
         embedded = single.embedding(ids)[0]  # (T, E)
-    proba = model._proba(ids.tolist(), "inspect")[0]
+    proba = model.predict_proba_ids(ids.tolist())[0]
     k = int(proba.argmax()) if not model.multilabel_ else int(logits[0].argmax())
     label = str(model.classes_[k])
     weights = attention[0].double().numpy()

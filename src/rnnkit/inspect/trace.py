@@ -13,7 +13,8 @@ step by step, and keeps what the fused kernels never materialise:
 
 The state update itself is the layers' own step function
 (:func:`rnnkit.nn.functional.lstm_recur` etc.), so the traced ``h`` is, by construction,
-what the layer outputs; the gates are read off the same pre-activations. The trace runs in
+what the layer outputs; the gates are :func:`rnnkit.nn.functional.gate_activations`, the
+gate functions those steps use, on the same pre-activations. The trace runs in
 the layer's inference mode (zoneout by its expectation, no dropout), on one sequence.
 
 Shapes: for a sequence of ``T`` steps every traced array is ``(T, size)`` in time order,
@@ -29,7 +30,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.errors import ShapeError, problem
-from rnnkit.nn.functional import _recurrent_gates, input_gates
+from rnnkit.nn.functional import gate_activations, input_gates
 from rnnkit.nn.masks import draw_masks
 from rnnkit.nn.stepping import initial, recur_for
 
@@ -69,20 +70,6 @@ class LayerTrace:
         return [d for d in self.directions if d.layer == k]
 
 
-def _gates(mode: str, gi: Tensor, h_prev: Tensor, w, m) -> list[Tensor]:
-    """Gate activations of one step, ``(1, H)`` each, in :data:`GATE_NAMES` order."""
-    if mode == "RNN":
-        return []
-    gh = _recurrent_gates(h_prev, w, m)
-    if mode == "LSTM":
-        i, f, g, o = (gi + gh).chunk(4, dim=-1)
-        return [torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)]
-    i_r, i_z, i_n = gi.chunk(3, dim=-1)
-    h_r, h_z, h_n = gh.chunk(3, dim=-1)
-    r = torch.sigmoid(i_r + h_r)
-    return [r, torch.sigmoid(i_z + h_z), torch.tanh(i_n + r * h_n)]
-
-
 def _check_input(layer, x: Tensor) -> Tensor:
     if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != layer.input_size or x.shape[0] < 1:
         got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
@@ -100,7 +87,7 @@ def trace_layer(layer, x: Tensor, hx=None) -> LayerTrace:
     w0 = next(layer.parameters())
     x = x.to(w0.dtype)
     if hx is None:
-        hx = tuple(torch.zeros(shape, dtype=w0.dtype) for shape in layer._state_shapes(1))
+        hx = tuple(torch.zeros(shape, dtype=w0.dtype) for shape in layer.state_shapes(1))
     elif isinstance(hx, Tensor):
         hx = (hx,)
     was_training = layer.training
@@ -121,7 +108,7 @@ def trace_layer(layer, x: Tensor, hx=None) -> LayerTrace:
             for step, t in enumerate(order):
                 gi = input_gates(inputs[t], w)  # (1, G*H)
                 h_prev = state[0] if isinstance(state, tuple) else state
-                for j, value in enumerate(_gates(layer.mode, gi, h_prev, w, m.at(step))):
+                for j, value in enumerate(gate_activations(layer.mode, gi, h_prev, w, m.at(step))):
                     gates[j][t] = value[0]
                 y, state = recur(gi, state, w, m.at(step))
                 hs[t] = y[0]

@@ -13,7 +13,7 @@ from rnnkit.inspect.gradients import EmbeddingSwap, gradient_reach, reach_steps
 from rnnkit.inspect.report import Inspection
 from rnnkit.inspect.trace import trace_layer
 from rnnkit.inspect.unrolled import add_unrolled
-from rnnkit.tasks.seq2seq.plotting import attention_figure
+from rnnkit.tasks.seq2seq.plots import attention_figure
 
 
 def teacher_forced(model, text: str):
@@ -21,14 +21,14 @@ def teacher_forced(model, text: str):
     for the model's own greedy translation of ``text``."""
     source, output, _ = model.attention(text)
     vocab = model.target_encoder_.vocab
-    src = torch.tensor(model._sources([text], "inspect"))  # (1, S)
+    src = torch.tensor(model.source_ids([text], "inspect"))  # (1, S)
     target = torch.tensor([vocab.encode(output)])  # (1, T)
     target_in = torch.cat([torch.tensor([vocab.encode([BOS])]), target[:, :-1]], dim=1)
     return source, output, src, torch.tensor([src.shape[1]]), target_in, target
 
 
 def inspect_seq2seq(model, text: str) -> Inspection:
-    model._check_fitted()
+    model.check_fitted()
     if not isinstance(text, str) or not text.strip():
         raise DataError(problem("inspect: sentence", expected="a non-empty str", got=repr(text)[:40]))
     net = model.model_

@@ -20,8 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError, problem
-from rnnkit.nn import functional as F_
-from rnnkit.nn import validation
+from rnnkit.nn import functional as F_, validation
 from rnnkit.nn.functional import NO_MASKS, CellWeights
 
 

@@ -7,7 +7,9 @@ time loop:
    normalised. It depends on the input only, so the fast path computes it for all L time
    steps in one matrix product; the reference loop calls it once per step.
 2. :func:`rnn_recur`, :func:`lstm_recur`, :func:`gru_recur` — everything that depends on
-   the previous state: the recurrent projection and the pointwise gate math.
+   the previous state: the recurrent projection (:func:`recurrent_gates`) and the
+   pointwise gate math (:func:`gate_activations` gives a step's gates on their own, for
+   inspection; the step functions use the same gate functions).
 
 Symbols (math names inside the kernels, as in the cell docstrings):
 ``N`` batch, ``H`` hidden size, ``P`` projection size (``P = H`` without projection),
@@ -77,8 +79,15 @@ def input_gates(x: Tensor, w: CellWeights) -> Tensor:
     return gi
 
 
-def _recurrent_gates(h_prev: Tensor, w: CellWeights, m: StepMasks) -> Tensor:
-    """``LN_hh((h_prev * m_rec) W_hh^T) + b_hh``: ``(N, P) -> (N, G*H)``."""
+def recurrent_gates(h_prev: Tensor, w: CellWeights, m: StepMasks = NO_MASKS) -> Tensor:
+    """The recurrent half of a cell's gate pre-activations: ``(N, P) -> (N, G*H)``.
+
+    ``gh = LN_hh((h_prev * m_rec) W_hh^T) + b_hh``, with ``m_rec`` the recurrent-dropout
+    mask of ``m`` (none at inference) and ``LN_hh`` the layer norm of ``layer_norm=True``
+    (gain ``ln_hh``, no shift). A cell's pre-activations are ``gi + gh`` with ``gi`` from
+    :func:`input_gates`, split into ``G`` blocks of ``H`` in the gate order (LSTM i, f, g,
+    o; GRU r, z, n, where the candidate uses ``i_n + r * h_n`` instead of the sum).
+    """
     h_in = h_prev * m.rec if m.rec is not None else h_prev
     gh = h_in @ w.w_hh.T  # (N, G*H)
     if w.ln_hh is not None:
@@ -86,6 +95,38 @@ def _recurrent_gates(h_prev: Tensor, w: CellWeights, m: StepMasks) -> Tensor:
     if w.b_hh is not None:
         gh = gh + w.b_hh
     return gh
+
+
+def _lstm_gates(gi: Tensor, gh: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)`` with ``a = gi + gh``; 4 x (N, H)."""
+    a_i, a_f, a_g, a_o = (gi + gh).chunk(4, dim=-1)  # 4 x (N, H)
+    return torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+
+
+def _gru_gates(gi: Tensor, gh: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``r = σ(i_r + h_r), z = σ(i_z + h_z), n = tanh(i_n + r * h_n)``; 3 x (N, H)."""
+    i_r, i_z, i_n = gi.chunk(3, dim=-1)
+    h_r, h_z, h_n = gh.chunk(3, dim=-1)
+    r = torch.sigmoid(i_r + h_r)
+    z = torch.sigmoid(i_z + h_z)
+    return r, z, torch.tanh(i_n + r * h_n)
+
+
+def gate_activations(mode: str, gi: Tensor, h_prev: Tensor, w: CellWeights,
+                     m: StepMasks = NO_MASKS) -> tuple[Tensor, ...]:
+    """The gate activations of one step of a cell, each ``(N, H)``, in the gate order.
+
+    ``gi`` ``(N, G*H)`` is the step's :func:`input_gates`, ``h_prev`` ``(N, P)`` the
+    previous hidden state, ``w`` the cell's weights and ``m`` its masks for this step.
+    ``mode`` ``"LSTM"`` -> ``(i, f, g, o)`` (sigmoid, sigmoid, tanh, sigmoid of
+    ``gi + gh``); ``"GRU"`` -> ``(r, z, n)`` (see :func:`gru_recur`); ``"RNN"`` -> ``()``
+    (an Elman cell has no gates). ``gh`` is :func:`recurrent_gates`; the step functions
+    compute their gates with the same functions, so these are the gates the layer used.
+    """
+    if mode == "RNN":
+        return ()
+    gh = recurrent_gates(h_prev, w, m)  # (N, G*H)
+    return _lstm_gates(gi, gh) if mode == "LSTM" else _gru_gates(gi, gh)
 
 
 def _zoneout(new: Tensor, prev: Tensor, keep: Tensor | float | None) -> Tensor:
@@ -98,7 +139,7 @@ def _zoneout(new: Tensor, prev: Tensor, keep: Tensor | float | None) -> Tensor:
 def rnn_recur(gi: Tensor, h_prev: Tensor, w: CellWeights, m: StepMasks,
               nonlinearity: str = "tanh") -> tuple[Tensor, Tensor]:
     """Elman step ``h_t = act(gi + gh)``; returns ``(y_t, h_t)``, both ``(N, H)``."""
-    pre = gi + _recurrent_gates(h_prev, w, m)  # (N, H)
+    pre = gi + recurrent_gates(h_prev, w, m)  # (N, H)
     h = torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
     h = _zoneout(h, h_prev, m.zone_h)
     return h, h
@@ -108,11 +149,10 @@ def lstm_recur(gi: Tensor, state: tuple[Tensor, Tensor], w: CellWeights, m: Step
                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """LSTM step on ``state = (h_prev (N, P), c_prev (N, H))``; gate order i, f, g, o."""
     h_prev, c_prev = state
-    gates = gi + _recurrent_gates(h_prev, w, m)  # (N, 4H)
-    i, f, g, o = gates.chunk(4, dim=-1)  # 4 x (N, H)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
+    i, f, g, o = _lstm_gates(gi, recurrent_gates(h_prev, w, m))  # 4 x (N, H)
+    c = f * c_prev + i * g  # (N, H)
     c_out = _layer_norm(c, w.ln_c_w, w.ln_c_b) if w.ln_c_w is not None else c
-    h = torch.sigmoid(o) * torch.tanh(c_out)  # (N, H)
+    h = o * torch.tanh(c_out)  # (N, H)
     if w.w_hr is not None:
         h = h @ w.w_hr.T  # (N, P)
     c = _zoneout(c, c_prev, m.zone_c)
@@ -123,12 +163,7 @@ def lstm_recur(gi: Tensor, state: tuple[Tensor, Tensor], w: CellWeights, m: Step
 def gru_recur(gi: Tensor, h_prev: Tensor, w: CellWeights, m: StepMasks
               ) -> tuple[Tensor, Tensor]:
     """GRU step; gate order r, z, n; ``h_t = (1 - z) * n + z * h_prev``."""
-    gh = _recurrent_gates(h_prev, w, m)  # (N, 3H)
-    i_r, i_z, i_n = gi.chunk(3, dim=-1)
-    h_r, h_z, h_n = gh.chunk(3, dim=-1)
-    r = torch.sigmoid(i_r + h_r)
-    z = torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
+    _, z, n = _gru_gates(gi, recurrent_gates(h_prev, w, m))  # 3 x (N, H)
     h = n + z * (h_prev - n)  # == (1 - z) * n + z * h_prev
     h = _zoneout(h, h_prev, m.zone_h)
     return h, h

@@ -199,7 +199,10 @@ class RecurrentLayer(nn.Module):
             out = sequences.finish(out, batch)
         return out, self._format_state(final, batch.unbatched)
 
-    def _state_shapes(self, batch: int) -> list[tuple[int, ...]]:
+    def state_shapes(self, batch: int) -> list[tuple[int, ...]]:
+        """The shapes of the state ``hx`` for ``batch`` sequences, in the ``hx`` order:
+        ``[h (num_layers*D, N, P)]``, and for the LSTM ``[h, c (num_layers*D, N, H)]``
+        (``N = batch``, ``D`` directions, ``P`` the output size, ``H`` hidden_size)."""
         n = self.num_layers * self.num_directions
         shapes = [(n, batch, self.real_hidden_size)]
         return shapes + [(n, batch, self.hidden_size)] if self.mode == "LSTM" else shapes
@@ -207,7 +210,7 @@ class RecurrentLayer(nn.Module):
     def _initial_state(self, hx, batch: sequences.SequenceBatch) -> tuple[Tensor, ...]:
         """Validate ``hx`` (or make zeros) as a tuple of ``(num_layers*D, N, size)`` tensors."""
         N, owner, x = batch.x.shape[1], type(self).__name__, batch.x
-        shapes = self._state_shapes(N)
+        shapes = self.state_shapes(N)
         if hx is None:
             return tuple(x.new_zeros(s) for s in shapes)
         parts = tuple(hx) if self.mode == "LSTM" and isinstance(hx, (tuple, list)) else (hx,)

@@ -16,7 +16,6 @@ from typing import Any, Mapping
 import torch
 
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import check_ema_decay
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 SCHEDULES = ("none", "cosine", "plateau")
@@ -120,7 +119,9 @@ def _check_numbers(cfg: TrainConfig) -> None:
     _float(cfg, "plateau_factor", 0.0, strict=True, high=1.0)
     _float(cfg, "grad_clip_norm", 0.0, strict=True, optional=True)
     _float(cfg, "grad_clip_value", 0.0, strict=True, optional=True)
-    check_ema_decay(cfg.ema_decay, who="TrainConfig")  # the one rule every task config uses
+    ema = cfg.ema_decay
+    if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
+        raise _fail("ema_decay", "None or a number in (0, 1), e.g. 0.999", ema)
     for field in ("carry_state", "amp", "tensorboard"):
         if not isinstance(getattr(cfg, field), bool):
             raise _fail(field, "True or False", getattr(cfg, field))

@@ -1,14 +1,17 @@
-"""Optimizers, learning-rate schedules and gradient clipping."""
+"""Optimizers, learning-rate schedules (and the steps a run takes) and gradient clipping."""
 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler, ReduceLROnPlateau
 
+from rnnkit.errors import ConfigError, problem
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.rng import capture_rng, restore_rng
+from rnnkit.train.tbptt import num_chunks
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -61,6 +64,36 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig,
                                 warmup_steps=cfg.warmup_steps, total_steps=decay_steps) / cfg.lr
 
     return LambdaLR(optimizer, factor)
+
+
+def batch_count(batches: Iterable[Any]) -> int | None:
+    """``len(batches)``, or None for batches without a length (a generator)."""
+    try:
+        return len(batches)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def total_steps(train_batches: Iterable[Any], cfg: TrainConfig) -> int:
+    """Optimizer steps in the whole run (what the cosine schedule decays over)."""
+    n = batch_count(train_batches)
+    if n is None:
+        if cfg.max_steps is None:
+            raise ConfigError(problem("TrainConfig.schedule='cosine'", expected="train_batches "
+                                      "with a len() or max_steps", got=type(train_batches).__name__,
+                                      fix="set max_steps"))
+        return cfg.max_steps
+    units = n * (_chunks_per_batch(train_batches, cfg) if cfg.tbptt_steps else 1)
+    total = math.ceil(units / cfg.accumulate) * cfg.epochs
+    return min(total, cfg.max_steps) if cfg.max_steps is not None else total
+
+
+def _chunks_per_batch(train_batches: Iterable[Any], cfg: TrainConfig) -> int:
+    # Peek at the first batch without moving any RNG (a shuffling DataLoader draws one).
+    rng = capture_rng()
+    first = next(iter(train_batches))
+    restore_rng(rng)
+    return num_chunks(first, cfg.tbptt_steps, cfg.time_dim, cfg.batch_dim)
 
 
 def clip_gradients(params: Iterable[torch.nn.Parameter], max_norm: float | None,

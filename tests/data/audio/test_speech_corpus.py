@@ -7,8 +7,16 @@ import pandas as pd
 import pytest
 
 from rnnkit.data.audio import read_wav
-from rnnkit.data.speech import (COMMANDS, DEFAULT_TEST_VOICES, DIGIT_WORDS, MANIFEST_COLUMNS, MissingToolError,
-                                corpus_vocabulary, make_speech_corpus, read_manifest)
+from rnnkit.data.speech import (
+    COMMANDS,
+    DEFAULT_TEST_VOICES,
+    DIGIT_WORDS,
+    MANIFEST_COLUMNS,
+    MissingToolError,
+    corpus_vocabulary,
+    make_speech_corpus,
+    read_manifest,
+)
 from rnnkit.errors import ConfigError, DataError
 
 TOOLS = ("espeak-ng", "flite", "sox")

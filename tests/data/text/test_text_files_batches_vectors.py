@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.data.text import (TextEncoder, TokenBatches, Vocabulary, load_word_vectors, pad_ids,
-                              read_text, read_text_table)
+from rnnkit.data.text import (
+    TextEncoder,
+    TokenBatches,
+    Vocabulary,
+    load_word_vectors,
+    pad_ids,
+    read_text,
+    read_text_table,
+)
 from rnnkit.data.text.reading import iter_lines
 from rnnkit.errors import DataError
 

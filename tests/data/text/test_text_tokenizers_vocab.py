@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from rnnkit.data.text import (BPETokenizer, CharTokenizer, Vocabulary, WordTokenizer,
-                              make_tokenizer, tokenizer_from_dict)
+from rnnkit.data.text import BPETokenizer, CharTokenizer, Vocabulary, WordTokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.errors import ConfigError, DataError
 
 TEXTS = ["The tea was lovely, I'd buy it again!", "Don't buy this tea: stale and bland.",

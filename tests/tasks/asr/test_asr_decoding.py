@@ -8,8 +8,16 @@ import pytest
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.asr import alphabet
-from rnnkit.tasks.asr.decoding import (AnyOf, Pattern, Phrases, Vocabulary, as_constraint, collapse, greedy,
-                                       prefix_beam_search)
+from rnnkit.tasks.asr.decoding import (
+    AnyOf,
+    Pattern,
+    Phrases,
+    Vocabulary,
+    as_constraint,
+    collapse,
+    greedy,
+    prefix_beam_search,
+)
 
 C = alphabet.SIZE
 

@@ -126,6 +126,26 @@ def test_stream_partials_then_the_final_transcript(asr, corpus):
     assert stream.feed((wave[:3200] * 32767).astype(np.int16)) is not None  # int16 PCM chunks
 
 
+def test_stream_reads_raw_bytes_by_its_encoding(asr, corpus):
+    from rnnkit.data.audio import read_wav
+
+    wave = read_wav(corpus[1]["path"].iloc[5])
+    assert asr.transcribe_waves([wave]) == asr.transcribe(wave)
+    pcm = (wave * 32767).astype("<i2").tobytes()
+    stream = asr.stream(encoding="pcm16")
+    assert stream.recognizer is asr and stream.encoding == "pcm16"
+    np.testing.assert_array_equal(stream.read_bytes(pcm), (wave * 32767).astype(np.int16))
+    assert stream.samples == 0  # reading changes no state
+    floats = asr.stream(encoding="float32")
+    np.testing.assert_array_equal(floats.read_bytes(wave.astype("<f4").tobytes()), wave)
+    with pytest.raises(DataError, match="whole samples"):
+        stream.read_bytes(pcm[:-1])
+    with pytest.raises(DataError, match="finite"):
+        floats.read_bytes(np.array([np.nan], "<f4").tobytes())
+    with pytest.raises(ConfigError, match="pcm16"):
+        asr.stream(encoding="mp3")
+
+
 def test_bidirectional_models_refuse_to_stream(asr):
     bi = SpeechRecognizer(bidirectional=True)
     bi.features_, bi.vocabulary_ = asr.features_, asr.vocabulary_

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from test_text_classifier import SMALL, reviews
 from torch.nn.parallel import DistributedDataParallel
 
 import rnnkit
@@ -15,8 +16,6 @@ from rnnkit.errors import ConfigError
 from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.classify_text.model import TextClassifierNet
 from rnnkit.tasks.classify_text.training import adversarial_loss, make_loss
-
-from test_text_classifier import SMALL, reviews
 
 
 def setup():

@@ -5,6 +5,7 @@ with one."""
 import numpy as np
 import pytest
 import torch
+from test_text_classifier import SMALL, reviews
 
 import rnnkit
 import rnnkit.tasks.classify_text.estimator as estimator
@@ -13,8 +14,6 @@ from rnnkit.export import to_onnx
 from rnnkit.inspect import inspect
 from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
-
-from test_text_classifier import SMALL, reviews
 
 QUICK = {**SMALL, "epochs": 3}
 

@@ -2,13 +2,12 @@
 is trained on *every* text for the best epoch count, without validation."""
 
 import pytest
+from test_text_classifier import SMALL, reviews
 
 import rnnkit
 import rnnkit.tasks.classify_text.estimator as estimator
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.classify_text import TextClassifier
-
-from test_text_classifier import SMALL, reviews
 
 
 def test_refit_trains_a_fresh_network_on_every_text_for_the_best_epoch_count(monkeypatch):

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.sampling import (check_sampling, make_generator, next_token_distribution,
-                                      sample)
+from rnnkit.tasks.common.sampling import check_sampling, make_generator, next_token_distribution, sample
 
 LOGITS = torch.log(torch.tensor([0.05, 0.4, 0.1, 0.3, 0.15]))
 

@@ -6,6 +6,7 @@ import warnings
 import pytest
 from seq2seq_data import reversal_pairs
 
+
 @pytest.fixture(scope="session")
 def reversal_model():
     from rnnkit.tasks.seq2seq import Seq2Seq

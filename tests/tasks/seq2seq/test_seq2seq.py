@@ -1,9 +1,11 @@
 """Seq2Seq: attention, padding invariance, learning, decoding, persistence, bad input."""
 
 import copy
+
 import numpy as np
 import pytest
 import torch
+from seq2seq_data import reversal_pairs
 
 import rnnkit
 from rnnkit.data.text.batches import pad_ids
@@ -11,8 +13,6 @@ from rnnkit.errors import ConfigError, DataError, NotFittedError
 from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.attention import BahdanauAttention, LuongAttention, padding_mask
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
-
-from seq2seq_data import reversal_pairs
 
 
 @pytest.mark.parametrize("kind", ["bahdanau", "luong"])
@@ -92,18 +92,18 @@ def test_translation_alone_equals_in_batch(reversal_model):
 def test_beam_one_is_greedy_and_beam_never_worse(reversal_model):
     m = reversal_model
     src, _ = reversal_pairs(40, seed=3)
-    ids = m._sources(src, "test")
-    greedy = m._decode(ids, 1, 0.6, "gnmt")  # batched greedy decoding
+    ids = m.source_ids(src, "test")
+    greedy = m.decode(ids, 1, 0.6, "gnmt")  # batched greedy decoding
     from rnnkit.tasks.seq2seq import decoding
     for x, g in zip(ids, greedy):
-        state, device = m._encode_batch([x])
-        one = decoding.beam_search(m._step_fn(), state, 1, m._max_len(len(x), None), alpha=0.6)
+        state, device = m.encode_batch([x])
+        one = decoding.beam_search(m.step_fn(), state, 1, m.max_output_length(len(x)), alpha=0.6)
         assert one.tokens == g.tokens and one.score == pytest.approx(g.score, abs=1e-5)
-        state, device = m._encode_batch([x])
-        wide = decoding.beam_search(m._step_fn(), state, 5, m._max_len(len(x), None), alpha=0.6)
+        state, device = m.encode_batch([x])
+        wide = decoding.beam_search(m.step_fn(), state, 5, m.max_output_length(len(x)), alpha=0.6)
         # (batched vs single greedy differ by float rounding only)
         assert wide.normalised >= g.normalised - 1e-5
-    assert m.translate(src, beam=1) == [m._text(g, s) for g, s in zip(greedy, src)]
+    assert m.translate(src, beam=1) == [m.output_text(g, s) for g, s in zip(greedy, src)]
 
 
 class _Toy:
@@ -162,11 +162,11 @@ def test_coverage_penalty_prefers_the_output_that_attends_to_every_source_word()
 
 def test_coverage_penalty_setting_reaches_beam_search(reversal_model):
     with pytest.raises(ConfigError, match="coverage_penalty"):
-        Seq2Seq(coverage_penalty=-0.1).fit(["a b"], ["b a"])
+        Seq2Seq(decoding={"coverage_penalty": -0.1}).fit(["a b"], ["b a"])
     m = copy.deepcopy(reversal_model)
     sources = reversal_pairs(6, seed=9)[0]
     before = m.translate(sources, beam=3)
-    m.config.coverage_penalty = 0.2
+    m.config.decoding.coverage_penalty = 0.2
     assert m.translate(sources, beam=3) == before  # a model that attends well keeps its output
 
 
@@ -190,10 +190,50 @@ def test_save_load_round_trip(reversal_model, tmp_path):
     np.testing.assert_allclose(loaded.attention(src[0])[2], reversal_model.attention(src[0])[2])
 
 
+def test_decoding_settings_as_an_object_or_a_dict(reversal_model):
+    from sklearn.base import clone
+
+    from rnnkit.tasks.seq2seq import DecodingSettings
+
+    given = {"beam": 3, "alpha": 1.0}
+    m = Seq2Seq(decoding=given)
+    assert m.get_params()["decoding"] is given and m.config.decoding_settings == DecodingSettings(beam=3, alpha=1.0)
+    copied = clone(m)  # a deep copy of the dict, equal params
+    assert copied.get_params()["decoding"] == given and copied.get_params()["decoding"] is not given
+    assert clone(Seq2Seq(decoding=DecodingSettings(beam=2))).config.decoding == DecodingSettings(beam=2)
+    with pytest.raises(ConfigError, match=r"pass decoding=\{'beam': 5\}"):
+        Seq2Seq(beam=5)
+    with pytest.raises(ConfigError, match="did you mean 'beam'"):
+        Seq2Seq(decoding={"beem": 5}).fit(["a b"], ["b a"])
+    with pytest.raises(ConfigError, match="decoding: expected a DecodingSettings or a dict"):
+        Seq2Seq(decoding=5).fit(["a b"], ["b a"])
+    m = copy.deepcopy(reversal_model)
+    src, _ = reversal_pairs(6, seed=4)
+    m.set_params(decoding={"beam": 1})
+    assert m.translate(src) == reversal_model.translate(src, beam=1)
+
+
+def test_a_file_with_flat_decoding_settings_loads_the_same(reversal_model, tmp_path):
+    """Model files saved before the decoding settings were grouped keep them at the top level."""
+    from rnnkit.bundle import read_bundle, save_bundle
+
+    bundle = read_bundle(reversal_model.save(tmp_path / "new.rnnkit"))
+    settings = dict(bundle.config["settings"])
+    flat = {**settings, **settings.pop("decoding"), "beam": 3}
+    flat = {k: v for k, v in flat.items() if k not in ("decoding", "weight_decay", "plateau_patience",
+                                                        "max_steps")}
+    old = save_bundle(tmp_path / "old.rnnkit", task=bundle.task, config={**bundle.config, "settings": flat},
+                      tensors=bundle.tensors, preprocessing=bundle.preprocessing, metrics=bundle.metrics)
+    loaded = rnnkit.load(old)
+    assert loaded.config.decoding.beam == 3
+    src, _ = reversal_pairs(10, seed=6)
+    assert loaded.translate(src) == reversal_model.translate(src, beam=3)
+
+
 def test_plot_attention_matches_weights(reversal_model, tmp_path):
     import matplotlib.image
 
-    from rnnkit.tasks.seq2seq.plotting import attention_figure
+    from rnnkit.tasks.seq2seq.plots import attention_figure
 
     src, tgt, w = reversal_model.attention("a b c")
     assert src == ["a", "b", "c"] and tgt[-1] == "<eos>"

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from seq2seq_data import reversal_pairs
 
 from rnnkit.tasks.seq2seq.decoding import beam_search, beam_search_batch, coverage_penalty
-from seq2seq_data import reversal_pairs
 
 
 class _Markov:

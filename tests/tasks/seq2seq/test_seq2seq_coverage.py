@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 import torch
+from seq2seq_data import distinct_reversal_pairs
 
 import rnnkit
 from rnnkit.errors import ConfigError
@@ -12,8 +13,6 @@ from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.attention import BahdanauAttention, LuongAttention
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.training import coverage_loss, make_batch
-
-from seq2seq_data import distinct_reversal_pairs
 
 
 def test_luong_coverage_term_known_answer():

@@ -4,13 +4,12 @@ import warnings
 
 import pytest
 import torch
+from seq2seq_data import distinct_reversal_pairs
 
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.seq2seq import Seq2Seq
-from rnnkit.tasks.seq2seq.training import alignment_loss, lexicon_alignment, make_batch
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
-
-from seq2seq_data import distinct_reversal_pairs
+from rnnkit.tasks.seq2seq.training import alignment_loss, lexicon_alignment, make_batch
 
 
 def _net_with_lexicon():

@@ -5,13 +5,12 @@ import warnings
 
 import pytest
 import torch
+from seq2seq_data import reversal_pairs
 
 import rnnkit
 from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.lexicon import ibm1_lexicon
 from rnnkit.tasks.seq2seq.model import LEXICON_EPS, Seq2SeqNet
-
-from seq2seq_data import reversal_pairs
 
 
 def test_ibm1_learns_word_translations_from_cooccurrence():
@@ -101,12 +100,12 @@ def test_unknown_output_takes_the_most_attended_word_never_punctuation(reversal_
     h = Hypothesis(tokens=[UNK_ID, a, UNK_ID], score=0.0, length=4, finished=True,
                    attention=[[0.1, 0.2, 0.7], [0.5, 0.3, 0.2], [0.3, 0.6, 0.1]])
     m.dictionary_.lexicon["zyx"] = "XYZ"
-    m.config.unknown_source = "attention"
+    m.config.decoding.unknown_source = "attention"
     try:
         # source "zyx qq ." : the first <unk> attends mostly to "." -> the best *word*, "qq"
-        assert m._words(h, "zyx qq .") == ["qq", "a", "qq"]
+        assert m.output_words(h, "zyx qq .") == ["qq", "a", "qq"]
         h.attention[2] = [0.6, 0.3, 0.1]
-        assert m._words(h, "zyx qq .") == ["qq", "a", "XYZ"]  # dictionary translation
+        assert m.output_words(h, "zyx qq .") == ["qq", "a", "XYZ"]  # dictionary translation
     finally:
         del m.dictionary_.lexicon["zyx"]
-        m.config.unknown_source = "unknown_first"
+        m.config.decoding.unknown_source = "unknown_first"

@@ -5,13 +5,12 @@ from collections import Counter
 
 import pytest
 import torch
+from seq2seq_data import reversal_pairs
 
 import rnnkit
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.bonus import LexiconBonus
-
-from seq2seq_data import reversal_pairs
 
 # source ids 4..7; lexicon rows (top 2): 4 -> 5 (0.9), 5 -> 6 (0.15 < min_prob), 6 -> 8 (a
 # punctuation mark), 7 -> <unk> (1); target ids 0..9
@@ -81,27 +80,27 @@ def test_a_large_bonus_writes_every_source_word_as_often_as_the_source_holds_it(
         assert weak.target_encoder_.vocab.tokens[int(weak.model_.lex_index[row, 0])] == word
     plain = weak.translate(sources, beam=1)
     assert sum(writes_every_source_word(s, o) for s, o in zip(sources, plain)) < len(sources) - 5
-    weak.config.lexicon_bonus = 20.0
+    weak.config.decoding.lexicon_bonus = 20.0
     try:
         for beam in (1, 3):
             out = weak.translate(sources, beam=beam)
             assert all(writes_every_source_word(s, o) for s, o in zip(sources, out)), (beam, out)
     finally:
-        weak.config.lexicon_bonus = 0.0
+        weak.config.decoding.lexicon_bonus = 0.0
 
 
 def test_a_tiny_bonus_changes_nothing_and_the_bonus_survives_saving(weak, tmp_path):
     sources = reversal_pairs(20, seed=3)[0]
     plain = [weak.translate(sources, beam=b) for b in (1, 3)]
-    weak.config.lexicon_bonus = 1e-9
+    weak.config.decoding.lexicon_bonus = 1e-9
     try:
         assert [weak.translate(sources, beam=b) for b in (1, 3)] == plain
-        weak.config.lexicon_bonus = 0.5
+        weak.config.decoding.lexicon_bonus = 0.5
         pushed = [weak.translate(sources, beam=b) for b in (1, 3)]
         loaded = rnnkit.load(weak.save(tmp_path / "bonus.rnnkit"))
     finally:
-        weak.config.lexicon_bonus = 0.0
-    assert loaded.config.lexicon_bonus == 0.5
+        weak.config.decoding.lexicon_bonus = 0.0
+    assert loaded.config.decoding.lexicon_bonus == 0.5
     assert (loaded.target_counts_ == weak.target_counts_).all()
     assert [loaded.translate(sources, beam=b) for b in (1, 3)] == pushed
 
@@ -117,22 +116,22 @@ def test_target_counts_count_each_id_and_one_eos_per_target(weak):
 
 
 def test_a_model_file_without_target_counts_explains_the_fix(weak):
-    weak.config.lexicon_bonus = 0.5
+    weak.config.decoding.lexicon_bonus = 0.5
     saved, weak.target_counts_ = weak.target_counts_, None
     weak.__dict__.pop("_bonus_cache", None)
     try:
         with pytest.raises(ConfigError, match="fit the model again, or set lexicon_bonus=0"):
             weak.translate(["a b"])
     finally:
-        weak.config.lexicon_bonus, weak.target_counts_ = 0.0, saved
+        weak.config.decoding.lexicon_bonus, weak.target_counts_ = 0.0, saved
 
 
 @pytest.mark.parametrize("settings, message", [
-    (dict(lexicon_bonus=0.5), "lexicon_top_k > 0"),
-    (dict(lexicon_top_k=4, lexicon_bonus=-1), "lexicon_bonus: expected a number >= 0"),
-    (dict(lexicon_top_k=4, lexicon_bonus_min_prob=1.5), r"lexicon_bonus_min_prob: expected a number in \[0, 1\]"),
-    (dict(unknown_source="nearest"), "unknown_source"),
-    (dict(decompound="yes"), "decompound: expected True or False"),
+    (dict(decoding={"lexicon_bonus": 0.5}), "lexicon_top_k > 0"),
+    (dict(lexicon_top_k=4, decoding={"lexicon_bonus": -1}), "lexicon_bonus: expected a number >= 0"),
+    (dict(lexicon_top_k=4, decoding={"lexicon_bonus_min_prob": 1.5}), r"lexicon_bonus_min_prob: expected a number in \[0, 1\]"),
+    (dict(decoding={"unknown_source": "nearest"}), "unknown_source"),
+    (dict(decoding={"decompound": "yes"}), "decompound: expected True or False"),
 ])
 def test_bonus_and_unknown_word_settings_are_checked(settings, message):
     with pytest.raises(ConfigError, match=message):

@@ -60,13 +60,13 @@ def test_model_setting_and_call_override(reversal_model):
         for out in m.translate(src, beam=beam, no_repeat_ngram_size=2):
             words = out.lower().split()
             assert len(set(_bigrams(words))) == len(_bigrams(words)), out
-    before = m.config.no_repeat_ngram_size
+    before = m.config.decoding.no_repeat_ngram_size
     try:
-        m.config.no_repeat_ngram_size = 2
+        m.config.decoding.no_repeat_ngram_size = 2
         assert m.translate(src, beam=1) == m.translate(src, beam=1, no_repeat_ngram_size=2)
         assert m.translate(src, beam=1, no_repeat_ngram_size=0) != m.translate(src, beam=1)
     finally:
-        m.config.no_repeat_ngram_size = before
+        m.config.decoding.no_repeat_ngram_size = before
     reply = m.reply("a b a b a b", temperature=0.0, no_repeat_ngram_size=1)
     assert len(set(reply.split())) == len(reply.split())
     with pytest.raises(ConfigError, match="no_repeat_ngram_size"):

@@ -7,7 +7,7 @@ import pytest
 from rnnkit.data.text.vocab import UNK_ID
 from rnnkit.tasks.seq2seq.baselines import WordByWord
 from rnnkit.tasks.seq2seq.decoding import Hypothesis
-from rnnkit.tasks.seq2seq.estimator import Seq2Seq
+from rnnkit.tasks.seq2seq.unknowns import unknown_first
 
 
 def german() -> WordByWord:
@@ -53,7 +53,7 @@ def test_unknown_first_prefers_unattended_unknown_words_not_yet_taken():
     weights = np.array([0.5, 0.3, 0.15, 0.05])  # a(known) zyx(unknown) qq(unknown) "."
     is_word = np.array([True, True, True, False])
     unknown = np.array([False, True, True, True])
-    pick = Seq2Seq._unknown_first
+    pick = unknown_first
     assert pick(weights, is_word, unknown, []) == 1  # zyx, though "a" has more attention
     assert pick(weights, is_word, unknown, [1]) == 2  # zyx taken -> qq
     assert pick(weights, is_word, unknown, [1, 2]) == 0  # all unknown words taken -> most attended word
@@ -69,10 +69,10 @@ def test_words_fill_unk_by_the_configured_rule(reversal_model):
     m.dictionary_ = german()
     try:
         source = "a Zyx Erfolgsgeschichte ."
-        assert m._words(h, source) == ["Zyx", "a", "Erfolgsgeschichte"]  # unknown_first, copied
-        m.config.decompound = True
-        assert m._words(h, source) == ["Zyx", "a", "success story"]
-        m.config.unknown_source = "attention"
-        assert m._words(h, source) == ["a", "a", "Zyx"]  # "a" itself: not in this dictionary
+        assert m.output_words(h, source) == ["Zyx", "a", "Erfolgsgeschichte"]  # unknown_first, copied
+        m.config.decoding.decompound = True
+        assert m.output_words(h, source) == ["Zyx", "a", "success story"]
+        m.config.decoding.unknown_source = "attention"
+        assert m.output_words(h, source) == ["a", "a", "Zyx"]  # "a" itself: not in this dictionary
     finally:
-        m.dictionary_, m.config.decompound, m.config.unknown_source = saved, False, "unknown_first"
+        m.dictionary_, m.config.decoding.decompound, m.config.decoding.unknown_source = saved, False, "unknown_first"

@@ -13,8 +13,14 @@ from rnnkit.data.text.batches import TokenBatches, pad_ids
 from rnnkit.data.text.embeddings import WordVectors, load_word_vectors
 from rnnkit.data.text.encoder import TextEncoder
 from rnnkit.data.text.reading import iter_lines, read_text, read_text_table
-from rnnkit.data.text.tokenizers import (WORD_PATTERN, BPETokenizer, CharTokenizer, WordTokenizer,
-                                         make_tokenizer, tokenizer_from_dict)
+from rnnkit.data.text.tokenizers import (
+                                         WORD_PATTERN,
+                                         BPETokenizer,
+                                         CharTokenizer,
+                                         WordTokenizer,
+                                         make_tokenizer,
+                                         tokenizer_from_dict,
+)
 from rnnkit.data.text.vocab import BOS, EOS, PAD, PAD_ID, UNK, UNK_ID, Vocabulary
 
 __all__ = ["CharTokenizer", "WordTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",

@@ -64,9 +64,11 @@ class TextEncoder:
                 raise DataError(problem(f"{where}: texts[{i}]", expected="a text with at least one "
                                         "token", got=f"{texts[i]!r} (no {self.tokenizer.kind} tokens)",
                                         fix="drop empty texts, or replace them with a placeholder"))
-        return self._fit_length(lists, where) if cut else lists
+        return self.fit_length(lists, where) if cut else lists
 
-    def _fit_length(self, lists: list[list[str]], where: str) -> list[list[str]]:
+    def fit_length(self, lists: list[list[str]], where: str) -> list[list[str]]:
+        """Token lists cut to ``max_length`` (``overlong="truncate"``, one warning per call)
+        or refused (``overlong="error"``); unchanged when none is longer."""
         limit = self.max_length
         if limit is None:
             return lists
@@ -103,7 +105,7 @@ class TextEncoder:
                                         got=f"{int(arr.min())}..{int(arr.max())}",
                                         fix="encode the texts with this model's encode()"))
             out.append(arr.tolist())
-        return self._fit_length(out, where)
+        return self.fit_length(out, where)
 
     @staticmethod
     def stats(id_lists: Sequence[Sequence[int]]) -> dict:

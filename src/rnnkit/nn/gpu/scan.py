@@ -10,9 +10,8 @@ as its shift; autograd handles their backward), the recurrence is :class:`FusedS
 from __future__ import annotations
 
 import torch
-from torch import Tensor
-
 import torch.nn.functional as F
+from torch import Tensor
 
 from rnnkit.nn.functional import LN_EPS, CellWeights
 from rnnkit.nn.gpu import graphs

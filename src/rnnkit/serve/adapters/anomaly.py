@@ -80,7 +80,7 @@ def _table(values: dict, channels: list[str], where: str) -> np.ndarray:
 
 
 @register_adapter("anomaly")
-class AnomalyAdapter(TaskAdapter):
+class AnomalyDetectorAdapter(TaskAdapter):
     Instance, Prediction = SeriesInstance, AnomalyPrediction
     SessionOpen, Step, StepOutput = AnomalySessionOpen, AnomalyStep, AnomalyStepOutput
 
@@ -91,11 +91,11 @@ class AnomalyAdapter(TaskAdapter):
     def describe(self) -> dict:
         d = self.estimator
         return {**super().describe(), "inputs": {"channels": self.channels},
-                "method": d.config.method, "min_length": d._min_detect_length()[0],
+                "method": d.config.method, "min_length": d.min_detect_length()[0],
                 "metrics": getattr(d, "metrics_", {})}
 
     def example_instance(self) -> dict:
-        n = self.estimator._min_detect_length()[0] + 5
+        n = self.estimator.min_detect_length()[0] + 5
         return {"values": {c: [round(float(m), 3)] * n for c, m in zip(self.channels, self.estimator.mean_)}}
 
     def example_step(self) -> dict:
@@ -106,7 +106,7 @@ class AnomalyAdapter(TaskAdapter):
 
     def prepare(self, instance: SeriesInstance) -> Prepared:
         table = _table(instance.values, self.channels, "instance")
-        need, rule = self.estimator._min_detect_length()
+        need, rule = self.estimator.min_detect_length()
         if len(table) < need:
             raise DataError(problem("instance: series length", expected=f">= {rule} = {need} steps",
                                     got=len(table)))
@@ -119,7 +119,7 @@ class AnomalyAdapter(TaskAdapter):
         return per_item(self._detect, tables)
 
     def _detect(self, table: np.ndarray) -> AnomalyPrediction:
-        points, ranges = self.estimator._detect(table, np.arange(len(table)))
+        points, ranges = self.estimator.detect_arrays(table, np.arange(len(table)))
         spans = [AnomalyRange(start_index=int(r.start_index), end_index=int(r.end_index),
                               peak_score=floats([r.score])[0], channels=list(r.channels))
                  for r in ranges.itertuples()]

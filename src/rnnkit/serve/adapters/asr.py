@@ -73,7 +73,7 @@ def _bytes(text: str, where: str) -> bytes:
 
 
 @register_adapter("asr")
-class SpeechAdapter(TaskAdapter):
+class SpeechRecognizerAdapter(TaskAdapter):
     Instance, Prediction = AudioInstance, Transcript
     SessionOpen, Step, StepOutput = SpeechSessionOpen, SpeechStep, PartialTranscript
 
@@ -104,7 +104,7 @@ class SpeechAdapter(TaskAdapter):
     def predict_batch(self, payloads: list) -> list:
         def one(payload):
             wave, beam, vocabulary = payload
-            text = self.estimator._transcribe_waves([wave], beam=beam, constrain=vocabulary)[0]
+            text = self.estimator.transcribe_waves([wave], beam=beam, constrain=vocabulary)[0]
             return Transcript(transcript=text, seconds=len(wave) / self.rate)
 
         return per_item(one, payloads)
@@ -112,9 +112,7 @@ class SpeechAdapter(TaskAdapter):
     # ---- sessions -----------------------------------------------------------------------
     def open_session(self, body: SpeechSessionOpen | None):
         body = body or SpeechSessionOpen()
-        stream = self.estimator.stream(beam=body.beam, constrain=body.vocabulary)
-        stream.encoding = body.encoding
-        return stream
+        return self.estimator.stream(beam=body.beam, constrain=body.vocabulary, encoding=body.encoding)
 
     def prepare_step(self, stream, step: SpeechStep) -> Prepared:
         data = _bytes(step.audio, "step") if step.audio else b""
@@ -122,21 +120,11 @@ class SpeechAdapter(TaskAdapter):
             if not step.final:
                 raise DataError(problem("step: audio", expected="some audio (or final: true)", got="none"))
             chunk = np.zeros(0, np.float32)
-        elif stream.encoding == "wav":
-            from rnnkit.data.audio import decode_wav_bytes
-
-            chunk = decode_wav_bytes(data, sample_rate=self.rate, max_seconds=stream._rec.config.max_seconds,
-                                     name="step audio")
         else:
-            width = 2 if stream.encoding == "pcm16" else 4
-            if len(data) % width:
-                raise DataError(problem(f"step: {stream.encoding} audio", expected=f"a multiple of {width} bytes",
-                                        got=f"{len(data)} bytes", fix="send whole samples"))
-            chunk = np.frombuffer(data, "<i2" if width == 2 else "<f4")
-            if width == 4 and not np.isfinite(chunk).all():
-                raise DataError(problem("step: float32 audio", expected="finite samples", got="NaN or inf"))
-        if stream.samples + len(chunk) > stream._rec.config.max_seconds * self.rate:
-            raise DataError(problem("step: audio", expected=f"at most {stream._rec.config.max_seconds:g} s per "
+            chunk = stream.read_bytes(data, where="step")
+        max_seconds = stream.recognizer.config.max_seconds
+        if stream.samples + len(chunk) > max_seconds * self.rate:
+            raise DataError(problem("step: audio", expected=f"at most {max_seconds:g} s per "
                                     "utterance", got=f"{(stream.samples + len(chunk)) / self.rate:.1f} s",
                                     fix="send final: true to end the utterance"))
         return Prepared((chunk, step.final), max(1, len(chunk) // self.hop))

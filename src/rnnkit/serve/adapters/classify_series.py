@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 
 from rnnkit.errors import DataError, problem
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, register_adapter
-from rnnkit.tasks.classify_series.training import predict_logits
 
 
 class SeriesRows(Strict):
@@ -33,7 +32,7 @@ class ClassPrediction(BaseModel):
 
 
 @register_adapter("classify-series")
-class SeriesClassifierAdapter(TaskAdapter):
+class SequenceClassifierAdapter(TaskAdapter):
     Instance, Prediction = SeriesRows, ClassPrediction
 
     def describe(self) -> dict:
@@ -64,9 +63,7 @@ class SeriesClassifierAdapter(TaskAdapter):
 
     def predict_batch(self, series: list) -> list:
         c = self.estimator
-        logits = predict_logits(c.model_, c.scaler_.transform(series))  # (N, K)
-        z = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        p = c.predict_proba(series)  # (N, K), one length-bucketed pass
         names = [str(_label(k)) for k in c.classes_]
         return [ClassPrediction(label=_label(c.classes_[row.argmax()]),
                                 probabilities={n: float(v) for n, v in zip(names, row)}) for row in p]

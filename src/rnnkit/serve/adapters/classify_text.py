@@ -80,7 +80,7 @@ class TextClassifierAdapter(TaskAdapter):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             proba = c.predict_proba_ids(id_lists)  # (N, K)
-        labels = c._labels(proba)
+        labels = c.labels_from_proba(proba)
         out = []
         for ids, p, label in zip(id_lists, proba, labels):
             label = [_plain(v) for v in label] if isinstance(label, list) else _plain(label)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from rnnkit.errors import DataError
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, floats, register_adapter
 from rnnkit.tasks.forecast import arrays
 
@@ -80,7 +81,7 @@ class _Window:
 
 
 @register_adapter("forecast")
-class ForecastAdapter(TaskAdapter):
+class ForecasterAdapter(TaskAdapter):
     Instance, Prediction = ForecastInstance, ForecastPrediction
     SessionOpen, Step, StepOutput = ForecastSessionOpen, ForecastStep, ForecastStepOutput
 
@@ -160,7 +161,7 @@ class ForecastAdapter(TaskAdapter):
         if unknown or missing or bad:
             what = (f"unknown columns {unknown}" if unknown else f"missing columns {missing}"
                     if missing else f"columns {bad} without one value per time")
-            raise arrays.DataError(f"step: expected values for {self.columns} with {n} numbers "
+            raise DataError(f"step: expected values for {self.columns} with {n} numbers "
                                    f"each (one per time), got {what}")
         times = arrays.parse_times(step.time, "step")
         start = times[0] if not window.times else window.times[-1]
@@ -169,7 +170,7 @@ class ForecastAdapter(TaskAdapter):
         if not times.equals(expected):
             i = int(np.argmax(times.values != expected.values))
             after = f"after {window.times[-1]}" if window.times else "from the first row"
-            raise arrays.DataError(f"step: time[{i}]: expected {expected[i]} (regular steps of "
+            raise DataError(f"step: time[{i}]: expected {expected[i]} (regular steps of "
                                    f"frequency {f.freq_!r} {after}), got {times[i]}")
         table = np.asarray([step.values[k] for k in self.columns], dtype=np.float64).T.reshape(n, -1)
         return Prepared((times, table), n, table)

@@ -97,7 +97,7 @@ class LanguageModelAdapter(TaskAdapter):
         if (step.text is None) == (step.tokens is None):
             raise DataError("step: expected exactly one of 'text' or 'tokens', got "
                             + ("both" if step.text is not None else "neither"))
-        ids = stream._ids(step.text if step.text is not None else step.tokens)
+        ids = stream.token_ids(step.text if step.text is not None else step.tokens)
         return Prepared(ids, len(ids), None)
 
     def step_batch(self, pairs: list) -> list:

@@ -15,14 +15,13 @@ a recurrent network (any ``rnnkit.nn`` layer and option) predicts each step from
 errors are smoothed and compared with a threshold searched over recent errors (see
 :mod:`~rnnkit.tasks.anomaly.scoring` and :mod:`~rnnkit.tasks.anomaly.threshold`).
 
-scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates them and the
-data and returns ``self``; learned state ends in ``_``; using an unfitted detector raises
-:class:`~rnnkit.errors.NotFittedError`.
+It stands on the estimator core (:class:`~rnnkit.tasks.core.Estimator`): scikit-learn's
+contract, the model-file template and the shared training settings. A server or any
+caller that holds a series as an array scores it with :meth:`AnomalyDetector.detect_arrays`.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
@@ -30,35 +29,32 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.bundle import save_bundle
 from rnnkit.data.frames import SeriesSet, read_series
 from rnnkit.data.scaling import SeriesScaler
-from rnnkit.errors import BundleError, DataError, NotFittedError, problem
+from rnnkit.errors import BundleError, DataError, problem
 from rnnkit.tasks.anomaly import evaluation as ev
 from rnnkit.tasks.anomaly.config import AnomalyConfig
-from rnnkit.tasks.anomaly.networks import build, scoring_copy
+from rnnkit.tasks.anomaly.model import build, scoring_copy
 from rnnkit.tasks.anomaly.ranges import Detection, points_frame, ranges_frame
-from rnnkit.tasks.anomaly.residuals import (normalize, prediction_residuals,
-                                            reconstruction_residuals, unscored_prefix)
+from rnnkit.tasks.anomaly.residuals import normalize, prediction_residuals, reconstruction_residuals, unscored_prefix
 from rnnkit.tasks.anomaly.scoring import ScoreTracker
 from rnnkit.tasks.anomaly.stream import AnomalyStream, AutoencoderStream, PredictorStream
 from rnnkit.tasks.anomaly.threshold import Threshold, dynamic_threshold
 from rnnkit.tasks.anomaly.training import train
+from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.registry import register_task
 
 
 @register_task("anomaly")
-class AnomalyDetector:
+class AnomalyDetector(Estimator):
     """Recurrent anomaly detector for one regular, multivariate series (see
     ``AnomalyConfig`` for every setting)."""
 
-    def __init__(self, method: str = "predict", cell: str = "lstm", **settings) -> None:
-        self.config = AnomalyConfig.from_dict(dict(method=method, cell=cell, **settings))
+    Config = AnomalyConfig
+    FIT_CALL = "fit(data, time=..., columns=...)"
 
-    def __repr__(self) -> str:
-        default = AnomalyConfig().to_dict()
-        changed = [f"{k}={v!r}" for k, v in self.config.to_dict().items() if default[k] != v]
-        return f"AnomalyDetector({', '.join(changed)})"
+    def __init__(self, method: str = "predict", cell: str = "lstm", **settings) -> None:
+        super().__init__(method=method, cell=cell, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, data, *, time: str, columns: str | list[str], out_dir: str | Path | None = None
@@ -85,10 +81,11 @@ class AnomalyDetector:
         torch.manual_seed(cfg.seed)
         net = build(cfg.method, len(channels), cfg)
         self.history_ = train(net, x, cfg, out_dir)
-        self.model_ = net.cpu().eval()
-        self._scorer = scoring_copy(self.model_)
+        net = net.cpu().eval()
+        self._scorer = scoring_copy(net)
         self._calibrate(x)
         self.n_train_ = len(values)
+        self.model_ = net  # last: the detector counts as fitted from here on
         return self
 
     def _calibrate(self, x: np.ndarray) -> None:
@@ -134,12 +131,9 @@ class AnomalyDetector:
                             update_every=cfg.update_every, min_history=cfg.min_history)
 
     # ---- using ------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this AnomalyDetector is not fitted yet: call fit(data, time=..., "
-                                 "columns=...) or load a saved model with rnnkit.load(path)")
-
-    def _min_detect_length(self) -> tuple[int, str]:
+    def min_detect_length(self) -> tuple[int, str]:
+        """The fewest steps a series needs for one scored point, and the rule as text:
+        ``max(burn_in, horizons) + 1`` (predict) or ``window`` (autoencoder)."""
         cfg = self.config
         if cfg.method == "predict":
             return unscored_prefix(cfg.burn_in, cfg.horizons) + 1, "max(burn_in, horizons) + 1"
@@ -152,18 +146,34 @@ class AnomalyDetector:
         ``score``, ``threshold``, ``anomaly``, ``<channel>_share``); ``ranges`` one row per
         anomaly (start, end, start_index, end_index, length, peak score, channels).
         """
-        self._check_fitted()
+        self.check_fitted()
         series = self._read(data, self.freq_)
-        return self._detect(series.values[0], series.times[0])
+        return self.detect_arrays(series.values[0], series.times[0])
 
-    def _detect(self, values: np.ndarray, times) -> Detection:
-        need, rule = self._min_detect_length()
+    def detect_arrays(self, values: np.ndarray, index) -> Detection:
+        """:meth:`detect` on a series already read: ``values`` ``(T, C)`` in data units, the
+        channels in the order of ``columns_["channels"]``, finite; ``index`` ``(T,)`` the
+        labels of the steps (timestamps, or positions ``0..T-1``) for the time column and
+        the ranges' start and end. ``T`` must be at least :meth:`min_detect_length`."""
+        self.check_fitted()
+        values = np.asarray(values, dtype=np.float64)
+        C = len(self.columns_["channels"])
+        if values.ndim != 2 or values.shape[1] != C:
+            raise DataError(problem("detect: values", expected=f"a (T, {C}) array, one column per "
+                                    f"channel of {self.columns_['channels']}", got=f"shape {values.shape}"))
+        if not np.isfinite(values).all():
+            raise DataError(problem("detect: values", expected="finite numbers", got="NaN or inf",
+                                    fix="fill the gaps first"))
+        if len(index) != len(values):
+            raise DataError(problem("detect: index", expected=f"{len(values)} labels (one per row "
+                                    "of values)", got=len(index)))
+        need, rule = self.min_detect_length()
         self._check_length(len(values), need, rule, "detect")
         r = normalize(self._residuals(self._scale(values)), self.error_scale_)  # (T, C)
         s = self._tracker().push_many(r)
         channels = self.columns_["channels"]
-        return Detection(points_frame(times, self.columns_["time"], channels, s),
-                         ranges_frame(times, channels, s))
+        return Detection(points_frame(index, self.columns_["time"], channels, s),
+                         ranges_frame(index, channels, s))
 
     def predict(self, data) -> pd.DataFrame:
         """The per-point table of :meth:`detect` (what ``rnnkit predict`` prints)."""
@@ -172,7 +182,7 @@ class AnomalyDetector:
     def stream(self) -> AnomalyStream:
         """A fresh stateful scorer: ``stream.step(values)`` per time step (see
         :mod:`rnnkit.tasks.anomaly.stream`)."""
-        self._check_fitted()
+        self.check_fitted()
         cfg = self.config
         args = (self._scorer, self._tracker(), self.columns_["channels"], self.mean_, self.std_,
                 self.error_scale_)
@@ -184,7 +194,7 @@ class AnomalyDetector:
         """Score the detector and the baselines against ``labels`` (a 0/1 column of
         ``data`` or an array of its length) on the points from ``start`` (a row position
         or a timestamp) on; see :mod:`rnnkit.tasks.anomaly.evaluation`."""
-        self._check_fitted()
+        self.check_fitted()
         series = self._read(data, self.freq_, [labels] if isinstance(labels, str) else [])
         values, times = series.values[0], series.times[0]
         if isinstance(labels, str):
@@ -195,7 +205,7 @@ class AnomalyDetector:
                 raise DataError(problem("evaluate: labels", expected=f"{len(values)} values (one "
                                         "per row of data)", got=len(y)))
         first = self._position(start, times)
-        detection = self._detect(values, times)
+        detection = self.detect_arrays(values, times)
         table, flags = ev.score_table(values, y, detection.points["anomaly"].to_numpy(), first,
                                       baselines)
         self.metrics_ = table.to_dict(orient="index")
@@ -214,45 +224,36 @@ class AnomalyDetector:
             raise DataError(problem("evaluate: start", expected="a row position or a timestamp",
                                     got=repr(start))) from err
 
-    # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): settings, channel statistics, the threshold
-        found in training and the weights; no pickle."""
-        self._check_fitted()
-        t = self.threshold_
-        config = {"settings": self.config.to_dict(), "columns": self.columns_}
-        preprocessing = {"mean": self.mean_, "std": self.std_, "error_scale": self.error_scale_,
-                         "threshold": {"epsilon": t.epsilon, "z": t.z, "sequences": t.sequences,
-                                       "kept": t.kept, "cut": t.cut if math.isfinite(t.cut) else None,
-                                       "min_decrease": t.min_decrease},
-                         "freq": self.freq_, "n_train": self.n_train_}
-        return save_bundle(path, task=self.task_name, config=config, tensors=self.model_.state_dict(),
-                           preprocessing=preprocessing, metrics=getattr(self, "metrics_", {}))
+    def _automatic_settings(self) -> dict:
+        return {"freq": self.freq_}
 
-    @classmethod
-    def _from_bundle(cls, bundle) -> "AnomalyDetector":
-        self = cls(**bundle.config["settings"])
+    # ---- persistence ------------------------------------------------------------------------
+    def _bundle_parts(self) -> BundleParts:
+        """Channel statistics, the error scales, the threshold found in training, the weights."""
+        t = self.threshold_
+        threshold = {"epsilon": t.epsilon, "z": t.z, "sequences": t.sequences, "kept": t.kept,
+                     "cut": t.cut if math.isfinite(t.cut) else None, "min_decrease": t.min_decrease}
+        return BundleParts(
+            config={"columns": self.columns_}, tensors=self.model_.state_dict(),
+            preprocessing={"mean": self.mean_, "std": self.std_, "error_scale": self.error_scale_,
+                           "threshold": threshold, "freq": self.freq_, "n_train": self.n_train_})
+
+    def _restore(self, bundle) -> None:
         self.columns_ = bundle.config["columns"]
-        pre = bundle.preprocessing
+        pre, C = bundle.preprocessing, len(self.columns_["channels"])
         self.mean_, self.std_ = np.asarray(pre["mean"], float), np.asarray(pre["std"], float)
-        self.error_scale_ = np.asarray(pre["error_scale"], float).reshape(-1, len(self.columns_["channels"]))
+        self.error_scale_ = np.asarray(pre["error_scale"], float).reshape(-1, C)
         t = pre["threshold"]
         self.threshold_ = Threshold(t["epsilon"], t["z"], -math.inf if t["cut"] is None else t["cut"],
                                     t["sequences"], t["kept"], t["min_decrease"])
         self.freq_, self.n_train_ = pre["freq"], pre["n_train"]
-        self.model_ = build(self.config.method, len(self.columns_["channels"]), self.config)
+        model = build(self.config.method, C, self.config)
         try:
-            self.model_.load_state_dict(bundle.tensors)
+            model.load_state_dict(bundle.tensors)
         except RuntimeError as err:
             raise BundleError(problem("anomaly model file: weights", expected="tensors that fit its "
                                       "settings", got=str(err).splitlines()[-1].strip(),
                                       fix="the file was written by another rnnkit version; "
                                           "refit and save again")) from None
-        self.model_.eval()
+        self.model_ = model.eval()
         self._scorer = scoring_copy(self.model_)
-        self.metrics_ = bundle.metrics
-        return self
-
-    def clone(self) -> "AnomalyDetector":
-        """An unfitted copy with the same settings."""
-        return type(self)(**copy.deepcopy(self.config.to_dict()))

@@ -17,22 +17,26 @@ from rnnkit.errors import ConfigError, unknown_name
 from rnnkit.tasks.anomaly.baselines import BASELINES, available
 from rnnkit.tasks.anomaly.metrics import detection_scores
 from rnnkit.tasks.anomaly.ranges import Detection
+from rnnkit.tasks.core import Report
 
 DEFAULT_BASELINES = ("rolling_zscore", "isolation_forest")
 COLUMNS = ["precision", "recall", "F1", "PA_F1", "NAB"]
 
 
-@dataclass
-class AnomalyEvaluation:
-    """``table``: one row per detector (``rnnkit`` first), columns precision, recall, F1,
-    PA_F1, NAB. ``flags``: each detector's flags over the whole series; ``labels`` and
-    ``start`` as scored; ``detection``: the detector's own output."""
+@dataclass(repr=False)  # Report's repr: the table, not every array
+class AnomalyEvaluation(Report):
+    """A :class:`~rnnkit.tasks.core.Report` whose ``table`` has one row per detector
+    (``rnnkit`` first) and columns precision, recall, F1, PA_F1, NAB; ``detection``: the
+    detector's own output; ``labels`` ``(T,)`` and ``start`` as scored; ``flags``: each
+    detector's flags ``(T,)`` over the whole series."""
 
-    table: pd.DataFrame
     detection: Detection
     labels: np.ndarray
     start: int
     flags: dict = field(default_factory=dict)
+
+    def fields_note(self) -> str:
+        return f".detection, .labels, .flags; scored from row {self.start}"
 
 
 def score_table(values: np.ndarray, labels: np.ndarray, flags: np.ndarray, start: int,

@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from rnnkit.data.windows import sliding
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.train import History, Trainer
 
 
 def split(T: int, window: int, val_fraction: float) -> int:
@@ -72,16 +72,13 @@ def loss_for(method: str, burn_in: int, share: float):
 
 
 def train(net: torch.nn.Module, x: np.ndarray, cfg, out_dir=None) -> History:
-    """Fit ``net`` on ``x`` ``(T, C)`` (scaled) with the settings of ``cfg``."""
+    """Fit ``net`` on ``x`` ``(T, C)`` (scaled) with the settings of ``cfg`` (an
+    :class:`~rnnkit.tasks.anomaly.config.AnomalyConfig`)."""
     cut = split(len(x), cfg.window, cfg.val_fraction)
     loader = DataLoader(chunks(x[:cut], cfg.window), batch_size=cfg.batch_size, shuffle=True)
     val = None
     if cut < len(x):
         val = list(DataLoader(chunks(x[cut:], cfg.window), batch_size=1024))
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                            patience=cfg.patience if val else None, device=cfg.device,
-                            progress=cfg.progress, schedule="plateau" if val else "none")
-    trainer = Trainer(net, loss_for(cfg.method, cfg.burn_in, cfg.corrupt), train_cfg, out_dir=out_dir)
+    trainer = Trainer(net, loss_for(cfg.method, cfg.burn_in, cfg.corrupt),
+                      cfg.trainer_config(validation=bool(val)), out_dir=out_dir)
     return trainer.fit(loader, val)

@@ -87,7 +87,7 @@ def watch_lines(detector, lines: Iterable[str]) -> Iterator[Watched | LineProble
 
 
 def _check_scored(detector, stream) -> None:
-    need, rule = detector._min_detect_length()
+    need, rule = detector.min_detect_length()
     if stream.steps < need:
         n = stream.steps
         raise DataError(f"input ended after {n} usable step{'' if n == 1 else 's'}; the detector "

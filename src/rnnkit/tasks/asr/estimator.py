@@ -13,8 +13,9 @@ Pipeline: WAV (any rate, mono or stereo, int or float) -> float32 mono at
 per utterance (:class:`~rnnkit.data.audio.AudioFeatures`) -> :class:`SpeechNet` (convolutions,
 GRU/LSTM stack, per-frame character log-probabilities) -> CTC decoding
 (:mod:`rnnkit.tasks.asr.decoding`: greedy, prefix beam search, optionally constrained to a
-vocabulary or grammar). scikit-learn's contract: ``__init__`` stores the settings; ``fit``
-validates them and the data and returns ``self``; learned state ends in ``_``.
+vocabulary or grammar). It stands on the estimator core
+(:class:`~rnnkit.tasks.core.Estimator`): scikit-learn's contract, the model-file template
+and the shared training settings.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.bundle import save_bundle
-from rnnkit.errors import BundleError, ConfigError, DataError, NotFittedError, problem, unknown_name
-from rnnkit.settings import ConfigParams
+from rnnkit.bundle import Bundle
+from rnnkit.errors import BundleError, ConfigError, DataError, problem, unknown_name
 from rnnkit.tasks.asr import alphabet, decoding, inputs, metrics
 from rnnkit.tasks.asr.augment import make_augment
 from rnnkit.tasks.asr.config import SpeechRecognizerConfig
@@ -36,6 +36,7 @@ from rnnkit.tasks.asr.model import SpeechNet
 from rnnkit.tasks.asr.report import DECODERS, SpeechReport
 from rnnkit.tasks.asr.stream import SpeechStream
 from rnnkit.tasks.asr.training import log_probs_of, too_short, train_network
+from rnnkit.tasks.core import BundleParts, Estimator, Int
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -43,11 +44,14 @@ GROUP_COLUMNS = ("voice", "snr", "kind")
 
 
 @register_task("asr")
-class SpeechRecognizer(ConfigParams):
+class SpeechRecognizer(Estimator):
     """Recurrent CTC speech recognizer (see :class:`SpeechRecognizerConfig` for every setting)."""
 
+    Config = SpeechRecognizerConfig
+    FIT_CALL = "fit(manifest)"
+
     def __init__(self, cell: str = "gru", hidden_size: int = 160, **settings) -> None:
-        self.config = SpeechRecognizerConfig.from_dict(dict(cell=cell, hidden_size=hidden_size, **settings))
+        super().__init__(cell=cell, hidden_size=hidden_size, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, data, *, dev=None, out_dir: str | Path | None = None,
@@ -127,11 +131,6 @@ class SpeechRecognizer(ConfigParams):
                          dropout=cfg.dropout)
 
     # ---- using ------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this SpeechRecognizer is not fitted yet: call fit(manifest) or load "
-                                 "a saved model with rnnkit.load(path)")
-
     def transcribe(self, audio, *, beam: int | None = None, constrain=True) -> list[str]:
         """Transcripts of ``audio``: a WAV path, WAV bytes or a 1-D float wave at the model's
         rate, or a list of those; always a list, one text per item.
@@ -141,21 +140,25 @@ class SpeechRecognizer(ConfigParams):
         of words, a compiled regex, or a :class:`~rnnkit.tasks.asr.decoding.Vocabulary` /
         ``Phrases`` / ``Pattern``. Silent or very short audio gives ``""``.
         """
-        self._check_fitted()
+        self.check_fitted()
         items, _ = inputs.as_audio_items(audio, "SpeechRecognizer.transcribe")
         cfg = self.config
         waves = [inputs.read_item(item, sample_rate=cfg.sample_rate, max_seconds=cfg.max_seconds,
                                   index=i, where="SpeechRecognizer.transcribe") for i, item in enumerate(items)]
-        return self._transcribe_waves(waves, beam=beam, constrain=constrain)
+        return self.transcribe_waves(waves, beam=beam, constrain=constrain)
 
     def predict(self, audio, **options) -> list[str]:
         """Alias of :meth:`transcribe` (scikit-learn's name)."""
         return self.transcribe(audio, **options)
 
-    def _transcribe_waves(self, waves: list[np.ndarray], *, beam: int | None, constrain) -> list[str]:
+    def transcribe_waves(self, waves: list[np.ndarray], *, beam: int | None = None,
+                         constrain=True) -> list[str]:
+        """Transcripts of waves already read: each a 1-D float32 array ``(n,)`` of mono samples
+        in ``[-1, 1]`` at the model's ``sample_rate`` (what :func:`rnnkit.data.audio.read_wav`
+        returns); ``beam`` and ``constrain`` as in :meth:`transcribe`. Quiet waves give ``""``."""
+        self.check_fitted()
         beam = self.config.beam if beam is None else beam
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ConfigError(problem("transcribe: beam", expected="an integer >= 1", got=repr(beam)))
+        Int(1)("SpeechRecognizer.transcribe", "beam", beam)
         constraint = self._constraint(constrain)
         rate = self.features_.sample_rate
         live = [i for i, w in enumerate(waves) if not inputs.is_quiet(w, rate)]
@@ -173,10 +176,13 @@ class SpeechRecognizer(ConfigParams):
             return None  # a model trained on empty transcripts only: nothing to constrain to
         return decoding.as_constraint(constrain, self.vocabulary_)
 
-    def stream(self, *, beam: int | None = None, constrain=True, every_seconds: float = 0.2) -> SpeechStream:
+    def stream(self, *, beam: int | None = None, constrain=True, every_seconds: float = 0.2,
+               encoding: str = "pcm16") -> SpeechStream:
         """A :class:`~rnnkit.tasks.asr.stream.SpeechStream`: ``feed(chunk) -> partial``,
-        ``finish() -> final`` (unidirectional models only)."""
-        return SpeechStream(self, beam=beam, constrain=constrain, every_seconds=every_seconds)
+        ``finish() -> final`` (unidirectional models only); ``encoding`` is how its
+        :meth:`~rnnkit.tasks.asr.stream.SpeechStream.read_bytes` reads raw chunks."""
+        return SpeechStream(self, beam=beam, constrain=constrain, every_seconds=every_seconds,
+                            encoding=encoding)
 
     def score(self, data, *, split: str | None = "test") -> float:
         """``1 - WER`` of the default decoder on a manifest (higher is better)."""
@@ -190,7 +196,7 @@ class SpeechRecognizer(ConfigParams):
         the ``split`` rows are scored (``split=None``: every row). ``constraints`` adds a
         decoder ``beam+NAME`` per ``{NAME: constraint}`` (anything ``transcribe(constrain=)``
         takes, e.g. a grammar ``AnyOf(Vocabulary(digits), Phrases(commands))``)."""
-        self._check_fitted()
+        self.check_fitted()
         frame = inputs.split_rows(inputs.as_manifest(data, "SpeechRecognizer.evaluate"), split)
         for d in decoders:
             if d not in DECODERS:
@@ -229,20 +235,16 @@ class SpeechRecognizer(ConfigParams):
         return report
 
     # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): settings, feature settings, vocabulary, weights."""
-        self._check_fitted()
-        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        preprocessing = {"features": self.features_.to_dict(), "alphabet": alphabet.SYMBOLS,
-                         "vocabulary": list(self.vocabulary_)}
-        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
-                           tensors=tensors, preprocessing=preprocessing, metrics=getattr(self, "metrics_", {}))
+    def _bundle_parts(self) -> BundleParts:
+        """Feature settings, the alphabet, the training vocabulary and the weights."""
+        return BundleParts(
+            tensors={f"model.{k}": v for k, v in self.model_.state_dict().items()},
+            preprocessing={"features": self.features_.to_dict(), "alphabet": alphabet.SYMBOLS,
+                           "vocabulary": list(self.vocabulary_)})
 
-    @classmethod
-    def _from_bundle(cls, bundle) -> "SpeechRecognizer":
+    def _restore(self, bundle: Bundle) -> None:
         from rnnkit.data.audio import AudioFeatures
 
-        self = cls(**bundle.config["settings"])
         pre = bundle.preprocessing
         if pre.get("alphabet") != alphabet.SYMBOLS:
             raise BundleError(problem("SpeechRecognizer model file: alphabet", expected=repr(alphabet.SYMBOLS),
@@ -254,5 +256,3 @@ class SpeechRecognizer(ConfigParams):
                                      if k.startswith("model.")})
         self.model_.to(select_device(self.config.device)).eval()
         self.history_ = None
-        self.metrics_ = bundle.metrics
-        return self

@@ -9,21 +9,25 @@ network): ``greedy`` (best path), ``beam`` (prefix beam search, open vocabulary)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from rnnkit.errors import ConfigError, unknown_name
 from rnnkit.tasks.asr import metrics
+from rnnkit.tasks.core import Report
 
 DECODERS = ("greedy", "beam", "beam+vocabulary")
 
 
-@dataclass
-class SpeechReport:
-    table: pd.DataFrame  # one row per decoder: wer, cer, utterances, words
-    predictions: pd.DataFrame  # one row per utterance: the manifest columns + one per decoder
-    groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # "voice"/"snr"/"kind" -> table
+@dataclass(repr=False)  # keep Report's table-first repr
+class SpeechReport(Report):
+    """``table``: one row per decoder (``wer``, ``cer``, ``utterances``, ``words``);
+    ``groups``: ``"voice"`` / ``"snr"`` / ``"kind"`` -> the same columns per group for the
+    main decoder (``beam+vocabulary``); ``predictions``: one row per utterance, the manifest
+    columns plus one transcript column per decoder."""
+
+    predictions: pd.DataFrame
 
     def breakdown(self, by: str | list[str], decoder: str = "beam+vocabulary") -> pd.DataFrame:
         """WER/CER of ``decoder`` per value of the manifest column(s) ``by``, plus ``all``."""
@@ -39,12 +43,8 @@ class SpeechReport:
         return metrics.error_table(self.predictions["transcript"], self.predictions[decoder], labels,
                                    name=" / ".join(cols))
 
-    def __repr__(self) -> str:
-        fmt = lambda v: f"{v:.3f}"  # noqa: E731
-        text = f"SpeechReport (.table, .groups, .predictions, .breakdown(by))\n{self.table.to_string(float_format=fmt)}"
-        for name, table in self.groups.items():
-            text += f"\n\nby {name} (beam+vocabulary):\n{table.to_string(float_format=fmt)}"
-        return text
+    def fields_note(self) -> str:
+        return ".predictions, .breakdown(by)"
 
 
 def _label(column: str, value) -> str:

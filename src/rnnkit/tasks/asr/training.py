@@ -25,7 +25,7 @@ from torch import Tensor
 from rnnkit.data.bucketing import length_batches, pad
 from rnnkit.tasks.asr import decoding, metrics
 from rnnkit.tasks.asr.config import SpeechRecognizerConfig
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.train import History, Trainer
 
 EVAL_BATCH = 64
 
@@ -121,15 +121,10 @@ def train_network(model: torch.nn.Module, train: tuple[list[Tensor], list[list[i
     val = DevBatches(dev[0], dev[1]) if dev is not None and len(dev[0]) else None
     plateau = cfg.schedule == "plateau" and val is not None
     schedule = "plateau" if plateau else ("cosine" if cfg.schedule == "cosine" else "none")
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                            schedule=schedule, warmup_steps=0 if plateau else cfg.warmup_steps,
-                            min_lr=cfg.lr / 50 if schedule == "cosine" else 0.0,
-                            patience=cfg.patience if val is not None else None,
-                            monitor=cfg.monitor if val is not None else "val_loss",
-                            plateau_patience=max(1, cfg.patience // 3), max_steps=cfg.max_steps,
-                            device=cfg.device, progress=cfg.progress)
+    train_cfg = cfg.trainer_config(validation=val is not None, schedule=schedule,
+                                   warmup_steps=0 if plateau else cfg.warmup_steps,
+                                   min_lr=cfg.lr / 50 if schedule == "cosine" else 0.0,
+                                   monitor=cfg.monitor if val is not None else "val_loss")
     evaluate = make_evaluate(dev[2]) if val is not None else None
     trainer = Trainer(model, ctc_loss, train_cfg, out_dir=out_dir, evaluate_fn=evaluate)
     return trainer.fit(batches, val, resume=resume)

@@ -2,6 +2,7 @@
 multichannel series of variable length, with nearest-centroid and 1-NN baselines."""
 
 from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
-from rnnkit.tasks.classify_series.estimator import ClassificationReport, SequenceClassifier
+from rnnkit.tasks.classify_series.estimator import SequenceClassifier
+from rnnkit.tasks.common.report import ClassificationReport
 
 __all__ = ["SequenceClassifier", "SequenceClassifierConfig", "ClassificationReport"]

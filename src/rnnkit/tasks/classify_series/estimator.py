@@ -11,59 +11,44 @@ array(['1', '1', '1'], dtype='<U1')
 >>> clf.save("vowels.rnnkit"); clf = rnnkit.load("vowels.rnnkit")
 
 ``X`` is a list of ``(T_i, C)`` arrays (or a 3-D array ``(N, T, C)``), ``y`` labels of any
-hashable type. scikit-learn's contract: ``__init__`` stores the settings; ``fit``
-validates them and the data and returns ``self``; learned state ends in ``_``; using an
-unfitted classifier raises :class:`~rnnkit.errors.NotFittedError`.
+hashable type. It stands on the estimator core (:class:`~rnnkit.tasks.core.Estimator`):
+scikit-learn's contract, the model-file template and the shared training settings.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
-from rnnkit.bundle import save_bundle
 from rnnkit.data.bucketing import pad
 from rnnkit.data.panels import ChannelScaler
-from rnnkit.errors import BundleError, ConfigError, NotFittedError, problem, unknown_name
+from rnnkit.errors import ConfigError, unknown_name
 from rnnkit.tasks.classify_series import baselines as B
-from rnnkit.tasks.classify_series import metrics as M
 from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
-from rnnkit.tasks.classify_series.inputs import as_labels, as_series_list, class_array, encode_labels
+from rnnkit.tasks.classify_series.inputs import as_series_list
 from rnnkit.tasks.classify_series.model import SequenceClassifierNet
 from rnnkit.tasks.classify_series.training import predict_logits, train_network
-from rnnkit.settings import ConfigParams
+from rnnkit.tasks.common import metrics as M
+from rnnkit.tasks.common.labels import as_labels, class_array, encode_labels, storable_classes
+from rnnkit.tasks.common.report import ClassificationReport
+from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
-JSON_LABEL_TYPES = (str, int, float, bool)
-
-
-@dataclass
-class ClassificationReport:
-    """What :meth:`SequenceClassifier.evaluate` returns."""
-
-    table: pd.DataFrame  # one row per model (rnnkit first): accuracy, macro_f1
-    confusion: dict[str, pd.DataFrame] = field(default_factory=dict)  # per model: true x predicted
-    predictions: dict[str, np.ndarray] = field(default_factory=dict)  # per model: predicted labels
-
-    def __repr__(self) -> str:
-        return (f"ClassificationReport (.table; .confusion and .predictions per model)\n"
-                f"{self.table.to_string(float_format=lambda v: f'{v:.3f}')}")
-
 
 @register_task("classify-series")
-class SequenceClassifier(ConfigParams):
+class SequenceClassifier(Estimator):
     """Recurrent classifier of whole multichannel series of variable length (see
     :class:`SequenceClassifierConfig` for every setting)."""
 
+    Config = SequenceClassifierConfig
+    FIT_CALL = "fit(X, y)"
+
     def __init__(self, cell: str = "lstm", hidden_size: int = 64, **settings) -> None:
-        self.config = SequenceClassifierConfig.from_dict(dict(cell=cell, hidden_size=hidden_size,
-                                                              **settings))
+        super().__init__(cell=cell, hidden_size=hidden_size, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, X, y, *, out_dir: str | Path | None = None, resume: bool = False) -> "SequenceClassifier":
@@ -101,13 +86,8 @@ class SequenceClassifier(ConfigParams):
                                      zoneout=cfg.zoneout)
 
     # ---- using ------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this SequenceClassifier is not fitted yet: call fit(X, y) or "
-                                 "load a saved model with rnnkit.load(path)")
-
     def _scaled(self, X, where: str) -> list[np.ndarray]:
-        self._check_fitted()
+        self.check_fitted()
         return self.scaler_.transform(as_series_list(X, where, n_channels=self.n_channels_))
 
     def predict_proba(self, X) -> np.ndarray:
@@ -151,15 +131,10 @@ class SequenceClassifier(ConfigParams):
             train, train_codes = self.train_set_
             codes[name] = B.fit_baseline(name, train, train_codes, len(self.classes_)).predict(scaled)
         labels = M.label_set(self.classes_.tolist(), truth)
-        report = ClassificationReport(pd.DataFrame(columns=["accuracy", "macro_f1"], dtype=float))
+        report = ClassificationReport.empty()
         for name, c in codes.items():
-            pred = self.classes_[c]
-            listed = pred.tolist()
-            report.table.loc[name] = [M.accuracy(truth, listed), M.macro_f1(truth, listed, labels)]
-            report.confusion[name] = M.confusion_frame(truth, listed, labels)
-            report.predictions[name] = pred
-        report.table.index.name = "model"
-        self.metrics_ = report.table.to_dict(orient="index")
+            report.add_single_label(name, truth, self.classes_[c], labels)
+        self.metrics_ = report.metrics
         return report
 
     def _baselines(self, names) -> list[str]:
@@ -175,31 +150,19 @@ class SequenceClassifier(ConfigParams):
         return names
 
     # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): settings, classes, scaler, weights and (with
-        ``keep_train_set``) the scaled training set for the baselines; no pickle."""
-        self._check_fitted()
-        classes = self.classes_.tolist()
-        for c in classes:
-            if not isinstance(c, JSON_LABEL_TYPES):
-                raise BundleError(problem("SequenceClassifier.save: class label", expected="str, int, "
-                                          "float or bool labels to store in a model file",
-                                          got=f"{type(c).__name__} {c!r}",
-                                          fix="map the labels to strings before fit"))
+    def _bundle_parts(self) -> BundleParts:
+        """Classes, channel count, scaler, weights (``model.*``) and, with
+        ``keep_train_set``, the scaled training set padded (``train.*``) for the baselines."""
+        classes = storable_classes(self.classes_, "SequenceClassifier")
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
         if self.config.keep_train_set:
             x, lengths = pad(self.train_set_[0])
             tensors.update({"train.x": x, "train.lengths": lengths,
                             "train.y": torch.as_tensor(self.train_set_[1])})
-        preprocessing = {"classes": classes, "n_channels": self.n_channels_,
-                         "scaler": self.scaler_.to_dict()}
-        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
-                           tensors=tensors, preprocessing=preprocessing,
-                           metrics=getattr(self, "metrics_", {}))
+        return BundleParts(tensors=tensors, preprocessing={
+            "classes": classes, "n_channels": self.n_channels_, "scaler": self.scaler_.to_dict()})
 
-    @classmethod
-    def _from_bundle(cls, bundle) -> "SequenceClassifier":
-        self = cls(**bundle.config["settings"])
+    def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.classes_ = class_array(pre["classes"])
         self.n_channels_ = pre["n_channels"]
@@ -211,5 +174,3 @@ class SequenceClassifier(ConfigParams):
         if "train.x" in bundle.tensors:
             x, lengths = bundle.tensors["train.x"].numpy(), bundle.tensors["train.lengths"].tolist()
             self.train_set_ = ([x[i, :n] for i, n in enumerate(lengths)], bundle.tensors["train.y"].numpy())
-        self.metrics_ = bundle.metrics
-        return self

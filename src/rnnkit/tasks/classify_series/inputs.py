@@ -1,4 +1,5 @@
-"""Checking what users pass to the series classifier: series, labels, channel counts.
+"""Checking what users pass to the series classifier: series and their channel counts
+(labels: :mod:`rnnkit.tasks.common.labels`).
 
 Every message says what is wrong, what was expected, what was got and the fix, and names
 the sequence (``X[i]``), step and channel of a bad value.
@@ -6,9 +7,7 @@ the sequence (``X[i]``), step and channel of a bad value.
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -90,49 +89,3 @@ def _check_finite(s: np.ndarray, i: int, where: str) -> None:
         t, c = (int(v) for v in np.argwhere(bad)[0])
         raise DataError(problem(f"{where}: X[{i}] at step {t}, channel {c}", expected="finite values",
                                 got=s[t, c], fix="fill or drop missing values before the classifier"))
-
-
-def as_labels(y, n: int, where: str) -> list[Hashable]:
-    """``y`` -> a list of ``n`` hashable labels (numpy scalars become Python values)."""
-    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
-        raise DataError(problem(f"{where}: y", expected=f"{n} labels (a list, array or Series)",
-                                got=type(y).__name__))
-    values = list(y.tolist() if hasattr(y, "tolist") and not isinstance(y, list) else y)
-    if len(values) != n:
-        raise DataError(problem(f"{where}: y", expected=f"one label per sequence ({n})",
-                                got=f"{len(values)} labels"))
-    for i, v in enumerate(values):
-        v = v.item() if isinstance(v, np.generic) else v
-        if v is None or isinstance(v, float) and math.isnan(v):
-            raise DataError(problem(f"{where}: y[{i}]", expected="a label", got=repr(v),
-                                    fix="drop the sequences without a label"))
-        if not isinstance(v, Hashable):
-            raise DataError(problem(f"{where}: y[{i}]", expected="a hashable label (str, int, ...)",
-                                    got=type(v).__name__))
-        values[i] = v
-    return values
-
-
-def encode_labels(labels: list[Hashable], where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Labels -> ``(classes (K,), codes (N,) int64)``; classes sorted when they sort, else in
-    order of first appearance. Fewer than two classes is an error."""
-    unique = list(dict.fromkeys(labels))
-    try:
-        unique = sorted(unique)
-    except TypeError:
-        pass
-    if len(unique) < 2:
-        raise DataError(problem(f"{where}: y", expected="at least 2 classes",
-                                got=f"1 class ({unique[0]!r}) in all {len(labels)} labels",
-                                fix="a classifier needs examples of two or more classes"))
-    index = {label: k for k, label in enumerate(unique)}
-    return class_array(unique), np.array([index[v] for v in labels], dtype=np.int64)
-
-
-def class_array(classes: list) -> np.ndarray:
-    """Classes as a 1-D array: its natural dtype, or dtype object for mixed or tuple labels."""
-    arr = np.asarray(classes) if all(type(c) is type(classes[0]) for c in classes) else None
-    if arr is None or arr.ndim != 1:
-        arr = np.empty(len(classes), dtype=object)
-        arr[:] = classes
-    return arr

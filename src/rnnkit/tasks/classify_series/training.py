@@ -11,22 +11,10 @@ import torch.nn.functional as F
 
 from rnnkit.data.bucketing import BucketBatches, length_batches, pad
 from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.tasks.common.labels import stratified_split
+from rnnkit.train import History, Trainer
 
 EVAL_BATCH = 256
-
-
-def stratified_split(codes: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(train, validation)`` indices: ``round(n_k * fraction)`` of each class ``k`` held out,
-    always leaving at least one example of the class for training."""
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for k in np.unique(codes):
-        members = rng.permutation(np.flatnonzero(codes == k))
-        n_val = min(int(np.floor(len(members) * fraction + 0.5)), len(members) - 1)
-        val.append(members[:n_val])
-        train.append(members[n_val:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
 def cross_entropy(model, batch) -> torch.Tensor:
@@ -58,13 +46,7 @@ def train_network(model: torch.nn.Module, series: Sequence[np.ndarray], codes: n
         return BucketBatches([series[i] for i in idx], size, targets=[y[idx]], shuffle=shuffle)
 
     val = list(batches(val_idx, EVAL_BATCH, False)) if len(val_idx) else None
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                            patience=cfg.patience if val else None, device=cfg.device,
-                            progress=cfg.progress, schedule="plateau" if val else "none",
-                            plateau_patience=max(2, cfg.patience // 3))
-    trainer = Trainer(model, cross_entropy, train_cfg, out_dir=out_dir,
+    trainer = Trainer(model, cross_entropy, cfg.trainer_config(validation=bool(val)), out_dir=out_dir,
                       evaluate_fn=validation_metrics if val else None)
     return trainer.fit(batches(train_idx, cfg.batch_size, True), val, resume=resume)
 

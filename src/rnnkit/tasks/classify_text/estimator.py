@@ -10,9 +10,8 @@
 >>> clf.save("reviews.rnnkit"); clf = rnnkit.load("reviews.rnnkit")
 
 Labels: one per text (single-label), or a list of labels per text (multi-label; ``[]``
-for none). scikit-learn's contract: ``__init__`` stores the settings; ``fit`` validates
-them and the data and returns ``self``; learned state ends in ``_``; an unfitted
-classifier raises :class:`~rnnkit.errors.NotFittedError`.
+for none). It stands on the estimator core (:class:`~rnnkit.tasks.core.Estimator`):
+scikit-learn's contract, the model-file template and the shared training settings.
 
 Odd input, decided once: an empty text (no token) is a :class:`DataError` in ``fit`` and
 in ``predict`` (there is nothing to classify); a text whose tokens are all unknown is
@@ -32,39 +31,39 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
-from rnnkit.bundle import save_bundle
 from rnnkit.data.text.embeddings import load_word_vectors
 from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.vocab import UNK_ID
-from rnnkit.errors import BundleError, ConfigError, NotFittedError, problem
-from rnnkit.tasks.classify_series.estimator import ClassificationReport
-from rnnkit.tasks.classify_series.inputs import as_labels, class_array
+from rnnkit.errors import BundleError, ConfigError, problem
 from rnnkit.tasks.classify_text import metrics as M
 from rnnkit.tasks.classify_text.baselines import NAME as BASELINE, TfidfLogReg
 from rnnkit.tasks.classify_text.config import TextClassifierConfig
-from rnnkit.tasks.classify_text.inputs import as_texts, is_multilabel, multi_labels, single_labels
+from rnnkit.tasks.classify_text.inputs import is_multilabel, multi_labels, single_labels
 from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
-from rnnkit.tasks.classify_text.training import (attention_weights, make_loss, predict_logits,
-                                                 train_network)
+from rnnkit.tasks.classify_text.training import attention_weights, make_loss, predict_logits, train_network
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
-from rnnkit.settings import ConfigParams
+from rnnkit.tasks.common.labels import as_labels, class_array, storable_classes
+from rnnkit.tasks.common.report import ClassificationReport
+from rnnkit.tasks.common.texts import as_texts
+from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
-JSON_LABEL_TYPES = (str, int, float, bool)
 WHO = "TextClassifier"
 
 
 @register_task("classify-text")
-class TextClassifier(ConfigParams):
+class TextClassifier(Estimator):
     """Recurrent text classifier with attention pooling (see :class:`TextClassifierConfig`
     for every setting and :mod:`rnnkit.tasks.classify_text.model` for the network)."""
 
+    Config = TextClassifierConfig
+    FIT_CALL = "fit(texts, labels)"
+
     def __init__(self, tokenizer: str = "word", cell: str = "lstm", **settings) -> None:
-        self.config = TextClassifierConfig.from_dict(dict(tokenizer=tokenizer, cell=cell, **settings))
+        super().__init__(tokenizer=tokenizer, cell=cell, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, texts, labels, *, out_dir: str | Path | None = None, resume: bool = False
@@ -157,17 +156,12 @@ class TextClassifier(ConfigParams):
         return model, vectors.coverage
 
     # ---- predicting ---------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"this {WHO} is not fitted yet: call fit(texts, labels) or load "
-                                 "a saved model with rnnkit.load(path)")
-
     def encode(self, texts) -> list[list[int]]:
         """Token ids of each text after truncation (what :meth:`predict_proba_ids` takes)."""
         return self._encode(texts, "encode")
 
     def _encode(self, texts, method: str) -> list[list[int]]:
-        self._check_fitted()
+        self.check_fitted()
         where = f"{WHO}.{method}"
         return self.encoder_.encode(as_texts(texts, where), where)
 
@@ -175,7 +169,7 @@ class TextClassifier(ConfigParams):
         """Probabilities ``(N, K)`` (columns in the order of ``classes_``) from token id lists;
         softmax rows for single-label, independent sigmoids for multi-label. For a server
         that groups requests by token length before one batched forward pass."""
-        self._check_fitted()
+        self.check_fitted()
         ids = self.encoder_.check_ids(ids, f"{WHO}.predict_proba_ids")
         return self._proba(ids, "predict_proba_ids")
 
@@ -199,9 +193,14 @@ class TextClassifier(ConfigParams):
     def predict(self, texts):
         """Single-label: the most probable label of each text, an array ``(N,)``.
         Multi-label: for each text the list of labels with probability ``>= threshold``."""
-        return self._labels(self._proba(self._encode(texts, "predict"), "predict"))
+        return self.labels_from_proba(self._proba(self._encode(texts, "predict"), "predict"))
 
-    def _labels(self, proba: np.ndarray):
+    def labels_from_proba(self, proba: np.ndarray):
+        """What :meth:`predict` returns, from probabilities ``proba`` ``(N, K)`` (columns in
+        the order of ``classes_``, as :meth:`predict_proba_ids` gives them): single-label,
+        the most probable class of each row, an array ``(N,)``; multi-label, for each row
+        the list of classes with probability ``>= threshold``."""
+        self.check_fitted()
         if not self.multilabel_:
             return self.classes_[proba.argmax(1)]
         classes = self.classes_.tolist()
@@ -210,7 +209,7 @@ class TextClassifier(ConfigParams):
     def explain(self, text: str) -> list[tuple[str, float]]:
         """``(token, attention weight)`` for each token the model reads of ``text`` (after
         truncation); the weights sum to 1. Unknown tokens keep their own spelling."""
-        self._check_fitted()
+        self.check_fitted()
         if not isinstance(text, str):
             raise ConfigError(problem(f"{WHO}.explain: text", expected="one str",
                                       got=type(text).__name__, fix="call explain once per text"))
@@ -227,37 +226,31 @@ class TextClassifier(ConfigParams):
         """Accuracy and macro-F1 of rnnkit and the TF-IDF + logistic-regression baseline
         (fitted on the training texts) on ``(texts, labels)``, side by side, with a confusion
         matrix per model (per-label counts for multi-label data)."""
-        self._check_fitted()
+        self.check_fitted()
         texts = as_texts(texts, f"{WHO}.evaluate")
         probas = {"rnnkit": self._proba(self._encode(texts, "evaluate"), "evaluate")}
         for name in self._baselines(baselines):
             probas[name] = self._baseline().predict_proba(texts)
-        report = ClassificationReport(pd.DataFrame(columns=["accuracy", "macro_f1"], dtype=float))
+        report = ClassificationReport.empty()
         score = self._score_multi if self.multilabel_ else self._score_single
         score(report, probas, labels, len(texts))
-        report.table.index.name = "model"
-        self.metrics_ = report.table.to_dict(orient="index")
+        self.metrics_ = report.metrics
         return report
 
     def _score_single(self, report, probas, labels, n) -> None:
         truth = as_labels(labels, n, f"{WHO}.evaluate")
         names = M.label_set(self.classes_.tolist(), truth)
         for name, proba in probas.items():
-            pred = self.classes_[proba.argmax(1)]
-            listed = pred.tolist()
-            report.table.loc[name] = [M.accuracy(truth, listed), M.macro_f1(truth, listed, names)]
-            report.confusion[name] = M.confusion_frame(truth, listed, names)
-            report.predictions[name] = pred
+            report.add_single_label(name, truth, self.classes_[proba.argmax(1)], names)
 
     def _score_multi(self, report, probas, labels, n) -> None:
         _, Y = multi_labels(labels, n, f"{WHO}.evaluate", classes=self.classes_)
         for name, proba in probas.items():
             P = proba >= self.config.threshold  # (N, K)
-            report.table.loc[name] = [M.subset_accuracy(Y, P), M.multilabel_macro_f1(Y, P)]
-            report.confusion[name] = M.label_counts(Y, P, self.classes_.tolist())
             pred = np.empty(len(P), dtype=object)
-            pred[:] = self._labels(P.astype(np.float64))
-            report.predictions[name] = pred
+            pred[:] = self.labels_from_proba(P.astype(np.float64))
+            report.add(name, [M.subset_accuracy(Y, P), M.multilabel_macro_f1(Y, P)],
+                       M.label_counts(Y, P, self.classes_.tolist()), pred)
 
     def _baselines(self, names) -> list[str]:
         names = [names] if isinstance(names, str) else list(names)
@@ -278,50 +271,39 @@ class TextClassifier(ConfigParams):
                                       ).fit(texts, targets)
         return self._tfidf
 
+    def _automatic_settings(self) -> dict:
+        return {"embedding_dim": int(self.model_.embedding.embedding_dim)}
+
     # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): settings, classes, tokenizer, vocabulary, input
-        statistics, weights and (with ``keep_train_texts``) the training texts; no pickle."""
-        self._check_fitted()
-        classes = self.classes_.tolist()
-        for c in classes:
-            if not isinstance(c, JSON_LABEL_TYPES):
-                raise BundleError(problem(f"{WHO}.save: class label", expected="str, int, float or "
-                                          "bool labels to store in a model file",
-                                          got=f"{type(c).__name__} {c!r}",
-                                          fix="map the labels to strings before fit"))
+    def _bundle_parts(self) -> BundleParts:
+        """Classes, tokenizer and vocabulary, input statistics, weights (``model.*``) and,
+        with ``keep_train_texts``, the training texts and targets for the baseline."""
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        preprocessing = {"classes": classes, "multilabel": self.multilabel_,
+        preprocessing = {"classes": storable_classes(self.classes_, WHO), "multilabel": self.multilabel_,
                          **self.encoder_.to_dict(), "input_stats": self.input_stats_,
                          "embedding_coverage": self.embedding_coverage_}
         if hasattr(self, "train_texts_"):
             texts, targets = self.train_texts_
             preprocessing["train_texts"] = texts
             tensors["train.targets"] = torch.as_tensor(targets)
-        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
-                           tensors=tensors, preprocessing=preprocessing,
-                           metrics=getattr(self, "metrics_", {}))
+        return BundleParts(tensors=tensors, preprocessing=preprocessing)
 
-    @classmethod
-    def _from_bundle(cls, bundle) -> "TextClassifier":
-        self = cls(**bundle.config["settings"])
+    def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.classes_, self.multilabel_ = class_array(pre["classes"]), bool(pre["multilabel"])
         self.encoder_ = TextEncoder.from_dict(pre)
         self.input_stats_, self.embedding_coverage_ = pre["input_stats"], pre["embedding_coverage"]
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
-        M = self.config.ensemble
-        first = "embedding.weight" if M == 1 else "members.0.embedding.weight"
+        n_members = self.config.ensemble
+        first = "embedding.weight" if n_members == 1 else "members.0.embedding.weight"
         if first not in weights:
-            raise BundleError(problem(f"{WHO}: model file weights", expected=f"{first!r} (ensemble={M})",
+            raise BundleError(problem(f"{WHO}: model file weights", expected=f"{first!r} (ensemble={n_members})",
                                       got=f"{len(weights)} other tensors",
                                       fix="the file is damaged or was edited; refit and save again"))
         members = [self._build(len(self.encoder_.vocab), len(self.classes_), weights[first].shape[1])
-                   for _ in range(M)]
-        self.model_ = members[0] if M == 1 else TextClassifierEnsemble(members, self.multilabel_)
+                   for _ in range(n_members)]
+        self.model_ = members[0] if n_members == 1 else TextClassifierEnsemble(members, self.multilabel_)
         self.model_.load_state_dict(weights)
         self.model_.to(select_device(self.config.device)).eval()
         if "train_texts" in pre:
             self.train_texts_ = (pre["train_texts"], bundle.tensors["train.targets"].numpy())
-        self.metrics_ = bundle.metrics
-        return self

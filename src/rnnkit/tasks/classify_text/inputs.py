@@ -1,4 +1,5 @@
-"""Checking what users pass to the text classifier: texts and labels.
+"""Checking the labels users pass to the text classifier (texts:
+:func:`rnnkit.tasks.common.texts.as_texts`).
 
 Single-label data has one label per text (``"great"``, ``3``); multi-label data has a list
 (or tuple / set) of labels per text (``["sports", "politics"]``, ``[]`` for none).
@@ -11,11 +12,9 @@ import math
 from collections.abc import Hashable
 
 import numpy as np
-import pandas as pd
 
 from rnnkit.errors import DataError, problem
-from rnnkit.tasks.classify_series.inputs import as_labels, class_array, encode_labels
-from rnnkit.tasks.common.texts import as_texts  # noqa: F401  (re-exported for now)
+from rnnkit.tasks.common.labels import as_labels, class_array, encode_labels
 
 MULTI = (list, tuple, set, frozenset)
 

@@ -1,5 +1,5 @@
 """Text-classification metrics: single-label ones come from
-:mod:`rnnkit.tasks.classify_series.metrics` (accuracy, macro-F1, confusion matrix);
+:mod:`rnnkit.tasks.common.metrics` (accuracy, macro-F1, confusion matrix);
 multi-label ones are defined here over 0/1 matrices ``Y`` (truth) and ``P`` (predicted),
 ``(N, K)``:
 
@@ -14,13 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rnnkit.tasks.classify_series.metrics import accuracy, confusion_frame, label_set, macro_f1
+from rnnkit.tasks.common.metrics import accuracy, confusion_frame, label_set, macro_f1
 
 __all__ = ["accuracy", "macro_f1", "confusion_frame", "label_set", "subset_accuracy",
            "multilabel_macro_f1", "label_counts"]
 
 
 def subset_accuracy(Y: np.ndarray, P: np.ndarray) -> float:
+    """Share of texts whose whole label set is right."""
     return float(np.mean((Y.astype(bool) == P.astype(bool)).all(1)))
 
 
@@ -30,6 +31,7 @@ def _counts(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def multilabel_macro_f1(Y: np.ndarray, P: np.ndarray) -> float:
+    """Mean F1 over the labels (module doc)."""
     tp, fp, fn, _ = (c.astype(np.float64) for c in _counts(Y, P))
     denom = 2 * tp + fp + fn
     f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)

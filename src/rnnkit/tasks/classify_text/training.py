@@ -32,9 +32,9 @@ from torch.nn.parallel import DistributedDataParallel
 from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.batches import TokenBatches, pad_ids
 from rnnkit.errors import ConfigError, problem
-from rnnkit.tasks.classify_series.training import stratified_split
 from rnnkit.tasks.classify_text.config import TextClassifierConfig
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.tasks.common.labels import stratified_split
+from rnnkit.train import History, Trainer
 
 EVAL_BATCH = 128
 
@@ -96,17 +96,10 @@ def train_network(model: torch.nn.Module, ids: Sequence[list[int]], targets: np.
         return TokenBatches([ids[i] for i in idx], size, targets=[y[idx]], shuffle=shuffle)
 
     val = list(batches(val_idx, EVAL_BATCH, False)) if len(val_idx) else None
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                            patience=cfg.patience if val else None, device=cfg.device,
-                            progress=cfg.progress, schedule="plateau" if val else "none",
-                            plateau_patience=max(1, cfg.patience // 2))
-
     loss_fn = adversarial_loss(loss, cfg.adversarial) if cfg.adversarial else \
         (lambda model, batch: loss(model(batch[0], batch[1]), batch[2]))
 
-    trainer = Trainer(model, loss_fn, train_cfg, out_dir=out_dir,
+    trainer = Trainer(model, loss_fn, cfg.trainer_config(validation=bool(val)), out_dir=out_dir,
                       evaluate_fn=validation_metrics(loss, multilabel) if val else None)
     return trainer.fit(batches(train_idx, cfg.batch_size, True), val, resume=resume)
 

@@ -1,1 +1,3 @@
-"""Helpers that several tasks share: text inputs, label encoding, classification reports."""
+"""Helpers that several tasks share: text inputs (:mod:`.texts`), class labels
+(:mod:`.labels`), classification metrics (:mod:`.metrics`) and report (:mod:`.report`),
+and next-token sampling (:mod:`.sampling`)."""

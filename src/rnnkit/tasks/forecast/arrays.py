@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.calendar import _fixed_step_ns, future_times
+from rnnkit.data.calendar import fixed_step_ns, future_times
 from rnnkit.data.frames import SeriesSet
 from rnnkit.errors import DataError, problem, unknown_name
 
@@ -110,7 +110,7 @@ def _no_missing(times: pd.DatetimeIndex, raw, where: str) -> pd.DatetimeIndex:
 
 def _times(time, freq: str, where: str) -> pd.DatetimeIndex:
     times = parse_times(time, where)
-    step = _fixed_step_ns(freq)
+    step = fixed_step_ns(freq)
     if step is not None and len(times) > 1 and times[0] == times[0].floor(freq) \
             and (np.diff(times.as_unit("ns").asi8) == step).all():
         return times  # the common case, checked without building the expected index
@@ -139,7 +139,7 @@ def _static(f, static: dict, where: str) -> np.ndarray:
 
 def forecast_many(f, histories: list[History]) -> list[ArrayForecast]:
     """One :class:`ArrayForecast` per history, from one batched network pass."""
-    f._check_fitted()
+    f.check_fitted()
     c = f.columns_
     series = SeriesSet(ids=[h.id for h in histories], times=[h.times for h in histories],
                        values=[h.values for h in histories], past=[h.past for h in histories],

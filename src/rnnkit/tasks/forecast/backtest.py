@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rnnkit.tasks.core import Report
 from rnnkit.tasks.forecast import baselines as B
-from rnnkit.tasks.forecast.dataset import SeriesFeatures
+from rnnkit.tasks.forecast.features import SeriesFeatures
 from rnnkit.tasks.forecast.metrics import interval_metrics, point_metrics
 
 
@@ -28,18 +29,27 @@ class Forecasts:
     upper: np.ndarray | None
 
 
-@dataclass
-class BacktestResult:
-    """``table``: one row per model, metric columns. ``forecasts``: per model."""
+@dataclass(repr=False)  # Report's repr: the table, not every array
+class BacktestResult(Report):
+    """A :class:`~rnnkit.tasks.core.Report` whose ``table`` has one row per model
+    (``rnnkit`` first) and the metric columns; ``pairs``: the scored (series, origin)
+    windows; ``actual`` ``(W, H, C)``; ``forecasts``: per model; ``series``: the SeriesSet
+    scored. ``plot(metric)`` draws the table; :meth:`plot_forecasts` the windows."""
 
-    table: pd.DataFrame
     pairs: list[tuple[int, int]]
     actual: np.ndarray  # (W, H, C)
     forecasts: dict[str, Forecasts] = field(default_factory=dict)
     series: object = None  # the SeriesSet scored
 
-    def __repr__(self) -> str:
-        return f"BacktestResult(windows={len(self.pairs)})\n{self.table.to_string()}"
+    def fields_note(self) -> str:
+        return f".pairs, .actual, .forecasts, .series; windows={len(self.pairs)}"
+
+    def plot_forecasts(self, path, **options):
+        """Draw one series' backtest windows to ``path`` (a PNG); ``options`` as
+        :func:`rnnkit.tasks.forecast.plots.plot_backtest`. Returns the path written."""
+        from rnnkit.tasks.forecast.plots import plot_backtest
+
+        return plot_backtest(self, path, **options)
 
 
 def origins(lengths: list[int], lookback: int, horizon: int, n: int,

@@ -26,14 +26,14 @@ from torch.utils.data import DataLoader, TensorDataset
 from rnnkit.data.calendar import future_times, step_days
 from rnnkit.data.frames import SeriesSet, read_series
 from rnnkit.errors import DataError, problem
+from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.forecast import backtest as bt
 from rnnkit.tasks.forecast.baselines import available
 from rnnkit.tasks.forecast.config import ForecastConfig
-from rnnkit.tasks.forecast.dataset import Scalers, SeriesFeatures, fit_scalers
+from rnnkit.tasks.forecast.features import NetworkInputs, Scalers, SeriesFeatures, fit_scalers
 from rnnkit.tasks.forecast.likelihood import Likelihood
 from rnnkit.tasks.forecast.model import ForecastNet
 from rnnkit.tasks.registry import register_task
-from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.train import Trainer
 from rnnkit.train.devices import select_device
 
@@ -110,6 +110,7 @@ class Forecaster(Estimator):
         return self
 
     def _read(self, data, freq: str | None) -> SeriesSet:
+        """The validated series of ``data`` (the fitted columns), resampled to ``freq``."""
         c = self.columns_
         return read_series(data, time=c["time"], targets=c["targets"], id=c["id"], past=c["past"],
                            static=c["static"], freq=freq, fill=self.config.fill)
@@ -196,14 +197,37 @@ class Forecaster(Estimator):
     def _features(self, series: SeriesSet, scale_ends=None) -> SeriesFeatures:
         return SeriesFeatures(series, self.scalers_, self.config.horizon, self.config.calendar, scale_ends)
 
+    def read(self, data) -> SeriesSet:
+        """The series of ``data`` (DataFrame or CSV/Parquet path) as this model reads them:
+        the fitted target, covariate and id columns, checked and at the model's frequency;
+        ``values[i]`` is ``(T_i, C)`` in data units."""
+        self.check_fitted()
+        return self._read(data, self.freq_)
+
+    def network_inputs(self, data, index: int = 0) -> NetworkInputs:
+        """The tensors the network reads to forecast the ``horizon`` steps after the last row
+        of series ``index`` of ``data`` (a DataFrame, path, or a :meth:`read` SeriesSet):
+        ``past`` ``(1, L, F_in)``, ``future`` ``(1, H, F_cal)``, ``static`` ``(1, S)``, scaled as
+        :meth:`predict` scales them, so ``model_(inputs.past, inputs.future, inputs.static)``
+        is the forecast ``predict`` returns (``inputs.to_data_units`` undoes the scaling)."""
+        self.check_fitted()
+        series = data if isinstance(data, SeriesSet) else self.read(data)
+        self._check_length(series, self.config.lookback, "lookback")
+        if not 0 <= index < len(series.values):
+            raise DataError(problem("network_inputs: index", expected=f"a series position in "
+                                    f"[0, {len(series.values)})", got=index))
+        feats = self._features(self._to_model_units(series))
+        w = feats.windows([(index, len(series.values[index]))], self.config.lookback)
+        return NetworkInputs(w["past"], w["future"], w["static"], feats, index,
+                             log=self.config.transform == "log")
+
     def predict(self, data) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of each series in ``data``.
 
         Returns one row per series and step ahead: the time, ``step`` (1..H) and per target
         the point forecast and, for probabilistic models, ``_lower`` / ``_upper`` bounds.
         """
-        self.check_fitted()
-        series = self._read(data, self.freq_)
+        series = self.read(data)
         self._check_length(series, self.config.lookback, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
         return self._frame(series, pairs, self._forecast(series, pairs))
@@ -227,9 +251,8 @@ class Forecaster(Estimator):
         """Rolling-origin backtest over the last ``origins`` windows of each series in ``data``,
         with the baselines in the same table. Scores are out-of-sample only for windows after
         the training data; use :meth:`backtest` to fit and score in one honest step."""
-        self.check_fitted()
         cfg = self.config
-        series = self._read(data, self.freq_)
+        series = self.read(data)
         self._check_length(series, cfg.lookback + cfg.horizon, "lookback + horizon")
         pairs = bt.origins([len(v) for v in series.values], cfg.lookback, cfg.horizon, origins)
         if not pairs:

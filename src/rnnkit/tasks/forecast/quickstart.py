@@ -16,7 +16,7 @@ import pandas as pd
 
 from rnnkit.data import datasets
 from rnnkit.tasks.forecast.estimator import Forecaster
-from rnnkit.tasks.forecast.plot import plot_backtest
+from rnnkit.tasks.forecast.plots import plot_backtest
 
 
 @dataclass

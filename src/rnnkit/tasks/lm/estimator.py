@@ -12,7 +12,7 @@ sampled with temperature, top-k, top-p and a seed.
 
 Data: a list of records (texts), or the path of a text file cut into records at
 ``separator`` (blank lines by default; ``"\\n%\\n"`` for fortune files). Records are joined
-into one stream with ``<eos>`` after each (:mod:`rnnkit.tasks.lm.corpus`).
+into one stream with ``<eos>`` after each (:mod:`rnnkit.tasks.lm.features`).
 
 Bits per character: ``bpc = -sum log2 p(token) / C`` where the sum runs over every token
 of the evaluated records and their ``<eos>`` and ``C`` counts the records' characters plus
@@ -42,21 +42,20 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rnnkit.bundle import save_bundle
 from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.tokenizers import tokenize_all
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from rnnkit.errors import ConfigError, DataError, NotFittedError, problem
+from rnnkit.errors import ConfigError, DataError, problem
+from rnnkit.tasks.common.sampling import check_sampling, make_generator, sample
 from rnnkit.tasks.common.texts import as_texts
+from rnnkit.tasks.core import BundleParts, Estimator, Int, Report
 from rnnkit.tasks.lm.baselines import KneserNeyCharModel
-from rnnkit.tasks.lm.config import LanguageModelConfig, check_int
-from rnnkit.tasks.lm.corpus import join_records
+from rnnkit.tasks.lm.config import LanguageModelConfig
 from rnnkit.tasks.lm.datasets import read_records, split_indices
+from rnnkit.tasks.lm.features import join_records
 from rnnkit.tasks.lm.model import LanguageModelNet
-from rnnkit.tasks.sampling import check_sampling, make_generator, sample
 from rnnkit.tasks.lm.stream import LMStream
 from rnnkit.tasks.lm.training import total_nll, train_network
-from rnnkit.settings import ConfigParams
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -66,23 +65,23 @@ NEVER = (PAD_ID, BOS_ID, UNK_ID)  # ids generate() never emits
 BASELINE = "ngram"
 
 
-@dataclass
-class LanguageModelReport:
-    """What :meth:`LanguageModel.evaluate` returns; ``table`` has one row per model."""
-
-    table: pd.DataFrame  # bits_per_char, perplexity, token, predictions, characters
-
-    def __str__(self) -> str:
-        return self.table.to_string(float_format=lambda v: f"{v:.3f}")
+@dataclass(repr=False)  # keep Report's table-first repr
+class LanguageModelReport(Report):
+    """What :meth:`LanguageModel.evaluate` returns: ``table`` has one row per model (rnnkit
+    first) and the columns ``bits_per_char``, ``perplexity``, ``token`` (the model's kind of
+    token), ``predictions`` (tokens predicted) and ``characters`` (what bpc divides by)."""
 
 
 @register_task("lm")
-class LanguageModel(ConfigParams):
+class LanguageModel(Estimator):
     """Recurrent language model (see :class:`LanguageModelConfig` for every setting and
     :mod:`rnnkit.tasks.lm.model` for the network)."""
 
+    Config = LanguageModelConfig
+    FIT_CALL = "fit(texts)"
+
     def __init__(self, tokenizer: str = "char", cell: str = "lstm", **settings) -> None:
-        self.config = LanguageModelConfig.from_dict(dict(tokenizer=tokenizer, cell=cell, **settings))
+        super().__init__(tokenizer=tokenizer, cell=cell, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(self, texts, *, separator: str = "\n\n", encoding: str = "utf-8",
@@ -134,17 +133,12 @@ class LanguageModel(ConfigParams):
                                 recurrent_dropout=cfg.recurrent_dropout, zoneout=cfg.zoneout,
                                 tie_weights=cfg.tie_weights)
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"this {WHO} is not fitted yet: call fit(texts) or load a saved "
-                                 "model with rnnkit.load(path)")
-
     # ---- scoring ------------------------------------------------------------------------------
     def evaluate(self, texts, *, separator: str = "\n\n", encoding: str = "utf-8",
                  baselines=(BASELINE,)) -> LanguageModelReport:
         """Bits per character and perplexity of rnnkit and the Kneser-Ney character n-gram
         (fitted on the training records) on ``texts``, side by side."""
-        self._check_fitted()
+        self.check_fitted()
         where = f"{WHO}.evaluate"
         records = _records(texts, where, separator, encoding)
         ids = self.encoder_.encode(records, where)
@@ -227,10 +221,10 @@ class LanguageModel(ConfigParams):
                  seed: int | None = None) -> str:
         """The text that follows ``prompt`` (without the prompt), sampled token by token until
         ``max_tokens`` or ``<eos>``. ``temperature=0`` is greedy; the same ``seed`` gives the
-        same text (see :mod:`rnnkit.tasks.sampling`)."""
-        self._check_fitted()
+        same text (see :mod:`rnnkit.tasks.common.sampling`)."""
+        self.check_fitted()
         where = f"{WHO}.generate"
-        check_int("max_tokens", max_tokens, low=1, who=where)
+        Int(1)(where, "max_tokens", max_tokens)
         if max_tokens > MAX_NEW_TOKENS:
             raise ConfigError(problem(f"{where}: max_tokens", expected=f"at most {MAX_NEW_TOKENS}",
                                       got=max_tokens, fix="generate in several calls"))
@@ -255,26 +249,21 @@ class LanguageModel(ConfigParams):
     def stream(self, top: int = 10) -> LMStream:
         """A fresh stateful reader: ``stream.step(text_or_token)`` returns the next-token
         distribution and its ``top`` most probable tokens (see :mod:`rnnkit.tasks.lm.stream`)."""
-        self._check_fitted()
-        check_int("top", top, low=1, who=f"{WHO}.stream")
+        self.check_fitted()
+        Int(1)(f"{WHO}.stream", "top", top)
         return LMStream(self, top)
 
     # ---- persistence ------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the model file (``.rnnkit``): settings, tokenizer, vocabulary, weights and (with
-        ``keep_train_texts``) the training records for the n-gram baseline; no pickle."""
-        self._check_fitted()
-        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+    def _bundle_parts(self) -> BundleParts:
+        """Tokenizer and vocabulary, weights (``model.*``) and, with ``keep_train_texts``, the
+        training records for the n-gram baseline."""
         preprocessing = {**self.encoder_.to_dict(), "n_train_tokens": self.n_train_tokens_}
         if hasattr(self, "train_texts_"):
             preprocessing["train_texts"] = self.train_texts_
-        return save_bundle(path, task=self.task_name, config={"settings": self.config.to_dict()},
-                           tensors=tensors, preprocessing=preprocessing,
-                           metrics=getattr(self, "metrics_", {}))
+        return BundleParts(tensors={f"model.{k}": v for k, v in self.model_.state_dict().items()},
+                           preprocessing=preprocessing)
 
-    @classmethod
-    def _from_bundle(cls, bundle) -> "LanguageModel":
-        self = cls(**bundle.config["settings"])
+    def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.encoder_ = TextEncoder.from_dict(pre)
         self.n_train_tokens_ = int(pre["n_train_tokens"])
@@ -284,8 +273,6 @@ class LanguageModel(ConfigParams):
         self.model_.to(select_device(self.config.device)).eval()
         if "train_texts" in pre:
             self.train_texts_ = list(pre["train_texts"])
-        self.metrics_ = bundle.metrics
-        return self
 
 
 def _records(data, where: str, separator: str, encoding: str) -> list[str]:

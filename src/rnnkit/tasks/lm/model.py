@@ -46,7 +46,11 @@ class LanguageModelNet(nn.Module):
         if tie_weights:
             self.head.weight = self.embedding.weight  # W_o is the embedding matrix (V, E)
 
-    def _logits(self, h: Tensor) -> Tensor:
+    def logits(self, h: Tensor) -> Tensor:
+        """The softmax head on top-layer states: ``h`` ``(..., H)`` -> logits ``(..., V)``,
+        ``W_o dropout(h) + b_o`` (through ``W_p`` first when tied and ``H != E``; see the
+        module doc). :meth:`forward` and :meth:`step` end with it; an exported one-step
+        graph calls it on the layer's step output."""
         z = self.drop(h)
         if self.proj is not None:
             z = self.proj(z)
@@ -57,10 +61,10 @@ class LanguageModelNet(nn.Module):
         ``(N, L, V)`` and the state after the last step."""
         e = self.drop(self.embedding(ids))  # (N, L, E)
         h, state = self.rnn(e, state)  # (N, L, H)
-        return self._logits(h), state
+        return self.logits(h), state
 
     def step(self, ids: Tensor, state=None) -> tuple[Tensor, object]:
         """One token per stream at inference: ids ``(N,)`` -> logits ``(N, V)``, state."""
         e = self.embedding(ids)  # (N, E)
         h, state = self.rnn.step(e, state)  # (N, H)
-        return self._logits(h), state
+        return self.logits(h), state

@@ -70,11 +70,16 @@ class LMStream:
 
     def step(self, text_or_token) -> NextToken:
         """Read a text, a token id or a list of ids; the next token's distribution."""
-        ids = self._ids(text_or_token)
+        ids = self.token_ids(text_or_token)
         self._read(ids)
         return self._next(ids)
 
-    def _ids(self, item) -> list[int]:
+    def token_ids(self, item) -> list[int]:
+        """The token ids :meth:`step` would read for ``item``, checked, without reading them:
+        a text is tokenized with the model's tokenizer (at least one token; only its last
+        ``max_prompt_tokens`` are kept), an int or a list of ints must be ids of the
+        vocabulary. A server checks a session's step with it before batching the read
+        (:func:`step_many`). Raises :class:`~rnnkit.errors.DataError` for bad input."""
         where = "LMStream.step"
         if isinstance(item, str):
             return self._lm._prompt_ids(item, where, allow_empty=False)

@@ -1,7 +1,7 @@
 """Training and scoring the language-model network with the shared :class:`~rnnkit.train.Trainer`.
 
 Training is truncated BPTT over ``N = batch_size`` parallel streams
-(:mod:`rnnkit.tasks.lm.corpus`): each batch is the next chunk of ``k = bptt`` steps of
+(:mod:`rnnkit.tasks.lm.features`): each batch is the next chunk of ``k = bptt`` steps of
 every stream; the trainer runs forward from the state the previous chunk left
 (``carry_state``), takes the mean cross-entropy of the ``N k`` next-token predictions,
 backpropagates through those ``k`` steps only, clips the gradient norm and steps Adam,
@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.tasks.lm.config import LanguageModelConfig
-from rnnkit.tasks.lm.corpus import IGNORE, batchify, chunks, eval_streams
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.tasks.lm.features import IGNORE, batchify, chunks, eval_streams
+from rnnkit.train import History, Trainer
 
 EVAL_STREAMS = 32  # at most this many parallel rows when scoring a held-out stream
 EVAL_ROW = 4096  # ... and at least this many steps per row (each row starts from zeros)
@@ -74,13 +74,8 @@ def train_network(model: torch.nn.Module, train_stream: torch.Tensor,
     ``(stream, characters)`` for early stopping on ``val_bpc`` (None: no early stopping)."""
     x, y = batchify(train_stream, cfg.batch_size, "LanguageModel.fit")
     batches = chunks(x, y, cfg.bptt)
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            weight_decay=cfg.weight_decay, grad_clip_norm=cfg.grad_clip_norm,
-                            tbptt_steps=cfg.bptt, carry_state=cfg.carry_state,
-                            patience=cfg.patience if val else None, monitor="val_bpc",
-                            schedule="plateau" if val else "none", plateau_patience=0,
-                            max_steps=cfg.max_steps, device=cfg.device, progress=cfg.progress)
+    train_cfg = cfg.trainer_config(validation=val is not None, tbptt_steps=cfg.bptt,
+                                   carry_state=cfg.carry_state, monitor="val_bpc")
     evaluate = bpc_metric(*val) if val else None
     trainer = Trainer(model, chunk_loss, train_cfg, out_dir=out_dir, evaluate_fn=evaluate)
     return trainer.fit(batches, None, resume=resume)

@@ -1,19 +1,31 @@
-"""The sequence-to-sequence model's settings: one dataclass, a default and a comment each.
+"""The sequence-to-sequence model's settings: two dataclasses, a default and a comment each.
 
-The CLI reads the same fields from the ``[model]``/``[train]`` tables of a TOML config.
+:class:`Seq2SeqConfig` holds what ``fit`` uses (text -> ids, the network, training; the
+shared training block comes from :class:`~rnnkit.tasks.core.TrainSettings`) and, under
+``decoding``, a :class:`DecodingSettings`: how a fitted model writes its outputs (beam
+width, length normalisation, the lexicon bonus, ``<unk>`` replacement …). Decoding
+settings change no weights, so they can be changed after ``fit`` or after
+:func:`rnnkit.load`::
+
+    mt = Seq2Seq(cell="lstm", decoding=DecodingSettings(beam=5, alpha=1.0))
+    mt = Seq2Seq(cell="lstm", decoding={"beam": 5, "alpha": 1.0})   # the same
+    mt.set_params(decoding={"beam": 8})            # on a fitted model: all of them anew
+    mt.config.decoding.lexicon_bonus = 0.25        # one of them (decoding a DecodingSettings,
+    #                                                as by default and after rnnkit.load)
+
+``config.decoding`` stays as given (scikit-learn's ``get_params`` / ``clone`` need the same
+object back); ``config.decoding_settings`` is the :class:`DecodingSettings` in force.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import partial
-from typing import ClassVar
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
 
 from rnnkit.data.text.encoder import OVERLONG
-from rnnkit import settings
 from rnnkit.data.text.tokenizers import KINDS
-from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.settings import StrictSettings
+from rnnkit.errors import ConfigError, problem
+from rnnkit.tasks.core import Choice, Flag, Int, Real, Rule, Settings, TrainSettings, setting
 
 CELLS = ("lstm", "gru")
 ATTENTIONS = ("bahdanau", "luong")
@@ -23,139 +35,152 @@ WHO = "Seq2Seq"
 
 
 @dataclass
-class Seq2SeqConfig(StrictSettings):
+class DecodingSettings(Settings):
+    """How a fitted :class:`~rnnkit.Seq2Seq` decodes: the defaults of ``translate``,
+    ``evaluate`` and ``reply`` (their keyword arguments override ``beam``, ``alpha`` and
+    ``no_repeat_ngram_size`` for one call)."""
 
+    WHO: ClassVar[str] = "Seq2Seq decoding"
+    SETTING: ClassVar[str] = "Seq2Seq decoding setting"
+    beam: int = setting(5, Int(1))  # default beam width of translate(); 1 = greedy
+    length_penalty: str = setting("gnmt", Choice(*LENGTH_PENALTIES))  # "gnmt": ((5+|y|)/6)^alpha,
+    #                                  "length": |y|^alpha, "none"
+    alpha: float = setting(0.6, Real(0))  # length-normalisation strength (0 = raw log-probability)
+    coverage_penalty: float = setting(0.0, Real(0))  # beta of beam search's coverage penalty (Wu
+    #   et al. 2016): a hypothesis that leaves source words unattended ranks lower
+    no_repeat_ngram_size: int = setting(0, Int(0))  # > 0: no n-gram of this size twice in an
+    #   output (fairseq's --no-repeat-ngram-size); 0 = off
+    length_ratio: float = setting(2.0, Real(0, low_open=True))  # decode at most
+    #   length_ratio * |x| + 10 tokens (and max_target_length)
+    lexicon_bonus: float = setting(0.0, Real(0))  # beta > 0: until the output writes it, the
+    #   lexicon's best translation e of each source token (probability >= lexicon_bonus_min_prob;
+    #   a word or <unk>) gets beta * -ln pi(e) on its logit, pi the training targets' unigram
+    #   frequency: soft lexical constraints (needs lexicon_top_k > 0; 0 = off; see seq2seq/bonus.py)
+    lexicon_bonus_min_prob: float = setting(0.2, Real(0, 1))  # the lexicon probability a
+    #   translation needs for the bonus
+    replace_unknown: bool = setting(True, Flag())  # an output <unk> becomes a source word (or
+    #   its dictionary entry)
+    unknown_source: str = setting("unknown_first", Choice(*UNKNOWN_SOURCES))  # which: "attention"
+    #   (the most attended source word) or "unknown_first" (the most attended one the source
+    #   vocabulary lacks and no earlier <unk> took; else the most attended word)
+    decompound: bool = setting(False, Flag())  # German sources: a source word the dictionary
+    #   lacks fills an <unk> with the translation of its stem (qualifiziertes -> qualified) or
+    #   of the two dictionary words it joins (Erfolgsgeschichte = Erfolg + s + Geschichte ->
+    #   success story) before being copied (see WordByWord.decompose)
+
+
+DECODING_KEYS = tuple(f.name for f in fields(DecodingSettings))
+
+
+def as_decoding(value: DecodingSettings | dict) -> DecodingSettings:
+    """``value`` itself if it is a :class:`DecodingSettings`, else one made from the dict
+    (an unknown key is a ConfigError naming the nearest)."""
+    return value if isinstance(value, DecodingSettings) else DecodingSettings.from_dict(value)
+
+
+@dataclass
+class Seq2SeqConfig(TrainSettings):
+
+    WHO: ClassVar[str] = WHO
     SETTING: ClassVar[str] = f"{WHO} setting"
     # -- text -> ids (one tokenizer and vocabulary for sources, one for targets)
-    tokenizer: str = "word"  # "word", "char" or "bpe" (for both sides)
-    lowercase_source: bool = True  # lowercase the source before tokenizing
-    lowercase_target: bool = False  # keep the target's case, so outputs read as text
-    bpe_vocab_size: int = 8000  # symbols BPE learns per side (tokenizer="bpe" only)
-    min_freq: int = 2  # a token needs this many training occurrences to get its own id
-    target_min_freq: int | None = None  # the same for target tokens; None = min_freq. Rarer
-    #   targets become <unk>, which the decoder learns to write and replace_unknown fills in
-    max_vocab: int | None = 20000  # most ids per side (reserved ones included); None = no cap
-    max_source_length: int | None = 60  # source tokens; None = no limit
-    max_target_length: int = 60  # target tokens in training; also the decoding cap
-    overlong: str = "truncate"  # a longer source: "truncate" (warn) or "error"
+    tokenizer: str = setting("word", Choice(*KINDS))  # "word", "char" or "bpe" (for both sides)
+    lowercase_source: bool = setting(True, Flag())  # lowercase the source before tokenizing
+    lowercase_target: bool = setting(False, Flag())  # keep the target's case, so outputs read as text
+    bpe_vocab_size: int = setting(8000, Int(1))  # symbols BPE learns per side (tokenizer="bpe" only)
+    min_freq: int = setting(2, Int(1))  # a token needs this many training occurrences to get its own id
+    target_min_freq: int | None = setting(None, Int(1, optional=True))  # the same for target
+    #   tokens; None = min_freq. Rarer targets become <unk>, which the decoder learns to write
+    #   and replace_unknown fills in
+    max_vocab: int | None = setting(20000, Int(5, optional=True))  # most ids per side (reserved
+    #   ones included); None = no cap
+    max_source_length: int | None = setting(60, Int(1, optional=True))  # source tokens; None = no limit
+    max_target_length: int = setting(60, Int(1))  # target tokens in training; also the decoding cap
+    overlong: str = setting("truncate", Choice(*OVERLONG))  # a longer source: "truncate" (warn) or "error"
     # -- network
-    cell: str = "gru"  # "lstm" or "gru" for encoder and decoder
-    embedding_dim: int = 128  # source and target embedding width E
-    hidden_size: int = 256  # decoder width H; the encoder has H // 2 per direction
-    num_layers: int = 1  # stacked layers in encoder and decoder
-    attention: str = "luong"  # "bahdanau" (additive) or "luong" (general, multiplicative)
-    attention_size: int = 128  # width A of the additive attention (bahdanau only)
-    dropout: float = 0.2  # dropout on embeddings, between layers and on the attentional vector
-    lexicon_top_k: int = 0  # > 0: bias the decoder with an IBM-1 lexicon of the training pairs
-    #                         keeping this many translations per source token (0 = off)
-    lexical_model: bool = False  # a feed-forward path from the attended source embeddings to
-    #                              the output (Nguyen & Chiang 2018)
-    tie_embeddings: bool = False  # the output layer scores the target embeddings (Press & Wolf
-    #                               2017): one vector per target word for reading and writing
-    coverage: bool = False  # the attention also sees each source token's attention so far
-    #                         (Tu et al. 2016), to move on from translated words
-    # -- decoding
-    beam: int = 5  # default beam width of translate(); 1 = greedy
-    length_penalty: str = "gnmt"  # "gnmt": ((5+|y|)/6)^alpha, "length": |y|^alpha, "none"
-    alpha: float = 0.6  # length-normalisation strength (0 = raw log-probability)
-    coverage_penalty: float = 0.0  # beta of beam search's coverage penalty (Wu et al. 2016): a
-    #                                hypothesis that leaves source words unattended ranks lower
-    no_repeat_ngram_size: int = 0  # > 0: no n-gram of this size twice in an output (fairseq's
-    #                                --no-repeat-ngram-size); 0 = off
-    length_ratio: float = 2.0  # decode at most length_ratio * |x| + 10 tokens (and max_target_length)
-    lexicon_bonus: float = 0.0  # beta > 0: until the output writes it, the lexicon's best
-    #   translation e of each source token (probability >= lexicon_bonus_min_prob; a word or
-    #   <unk>) gets beta * -ln pi(e) on its logit, pi the training targets' unigram frequency:
-    #   soft lexical constraints (needs lexicon_top_k > 0; 0 = off; see seq2seq/bonus.py)
-    lexicon_bonus_min_prob: float = 0.2  # the lexicon probability a translation needs for the bonus
-    replace_unknown: bool = True  # an output <unk> becomes a source word (or its dictionary entry)
-    unknown_source: str = "unknown_first"  # which: "attention" (the most attended source word) or
-    #   "unknown_first" (the most attended one the source vocabulary lacks and no earlier <unk>
-    #   took; else the most attended word)
-    decompound: bool = False  # German sources: a source word the dictionary lacks fills an <unk>
-    #   with the translation of its stem (qualifiziertes -> qualified) or of the two dictionary
-    #   words it joins (Erfolgsgeschichte = Erfolg + s + Geschichte -> success story) before
-    #   being copied (see WordByWord.decompose)
-    # -- training
-    epochs: int = 10  # upper bound; early stopping usually ends sooner
+    cell: str = setting("gru", Choice(*CELLS))  # "lstm" or "gru" for encoder and decoder
+    embedding_dim: int = setting(128, Int(1))  # source and target embedding width E
+    hidden_size: int = setting(256, Int(2))  # decoder width H (even); the encoder has H // 2
+    #   per direction
+    num_layers: int = setting(1, Int(1))  # stacked layers in encoder and decoder
+    attention: str = setting("luong", Choice(*ATTENTIONS))  # "bahdanau" (additive) or "luong"
+    #   (general, multiplicative)
+    attention_size: int = setting(128, Int(1))  # width A of the additive attention (bahdanau only)
+    dropout: float = setting(0.2, Real(0, 1, high_open=True))  # dropout on embeddings, between
+    #   layers and on the attentional vector
+    lexicon_top_k: int = setting(0, Int(0))  # > 0: bias the decoder with an IBM-1 lexicon of the
+    #   training pairs keeping this many translations per source token (0 = off)
+    lexical_model: bool = setting(False, Flag())  # a feed-forward path from the attended source
+    #   embeddings to the output (Nguyen & Chiang 2018)
+    tie_embeddings: bool = setting(False, Flag())  # the output layer scores the target embeddings
+    #   (Press & Wolf 2017): one vector per target word for reading and writing
+    coverage: bool = setting(False, Flag())  # the attention also sees each source token's
+    #   attention so far (Tu et al. 2016), to move on from translated words
+    # -- decoding: a DecodingSettings, or a dict of its fields (kept as given, for get_params)
+    decoding: DecodingSettings | dict = setting(
+        check=Rule(lambda v: isinstance(v, (DecodingSettings, dict)),
+                   "a DecodingSettings or a dict of decoding settings",
+                   fix="e.g. decoding={'beam': 5}"), factory=DecodingSettings)
+    # -- training (TrainSettings holds the shared block; these are this task's own)
+    label_smoothing: float = setting(0.0, Real(0, 1, high_open=True))  # cross-entropy label smoothing
+    word_dropout: float = setting(0.0, Real(0, 1, high_open=True))  # share of source and
+    #   decoder-input tokens turned to <unk> in training
+    guided_alignment: float = setting(0.0, Real(0))  # weight of the attention loss towards the
+    #   lexicon's alignment (needs lexicon_top_k > 0; 0 = off)
+    coverage_loss: float = setting(0.0, Real(0))  # weight of See et al. (2017)'s penalty on
+    #   attending a source token again: sum_s min(a_t(s), coverage_{t-1}(s)) (0 = off)
+    # -- training (TrainSettings), this task's defaults
     batch_size: int = 64
     lr: float = 2e-3
-    grad_clip_norm: float = 1.0
-    ema_decay: float | None = None  # evaluate, keep and return a moving average of the
-    #                                 weights with this decay (e.g. 0.999); None = off
-    label_smoothing: float = 0.0  # cross-entropy label smoothing
-    word_dropout: float = 0.0  # share of source and decoder-input tokens turned to <unk> in training
-    guided_alignment: float = 0.0  # weight of the attention loss towards the lexicon's alignment
-    #                                (needs lexicon_top_k > 0; 0 = off)
-    coverage_loss: float = 0.0  # weight of See et al. (2017)'s penalty on attending a source
-    #                             token again: sum_s min(a_t(s), coverage_{t-1}(s)) (0 = off)
-    patience: int = 2  # early-stopping patience in epochs on the validation loss
+    patience: int = 2  # early-stopping patience in epochs on the validation loss (the lr
+    #   halves after max(1, 2 // 3) = 1 epoch without improvement)
     val_fraction: float = 0.05  # share of the training pairs held out for early stopping
-    seed: int = 0
-    device: str = "auto"
-    progress: str = "none"  # "auto", "bar", "plain" or "none"
 
-    def validate(self) -> None:
-        settings.check_ema_decay(self.ema_decay, who=WHO)
-        for name, choices in (("tokenizer", KINDS), ("cell", CELLS), ("overlong", OVERLONG),
-                              ("attention", ATTENTIONS), ("length_penalty", LENGTH_PENALTIES),
-                              ("unknown_source", UNKNOWN_SOURCES)):
-            if getattr(self, name) not in choices:
-                raise ConfigError(unknown_name(f"{WHO} {name}", str(getattr(self, name)), choices))
-        for name in ("bpe_vocab_size", "min_freq", "max_target_length", "embedding_dim",
-                     "num_layers", "attention_size", "beam", "epochs", "batch_size"):
-            check_int(name, getattr(self, name), low=1)
-        for name, low in (("max_vocab", 5), ("max_source_length", 1), ("target_min_freq", 1)):
-            if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), low=low, optional=True)
-        check_int("hidden_size", self.hidden_size, low=2)
+    @classmethod
+    def from_dict(cls, values: dict):
+        """``cls(**values)``; a decoding key given at the top level is refused with the fix."""
+        flat = [k for k in values if k in DECODING_KEYS]
+        if flat:
+            example = ", ".join(f"{k!r}: {values[k]!r}" for k in flat)
+            raise ConfigError(problem(f"{WHO}: {flat[0]}", expected="it under decoding= (a decoding "
+                                      "setting)", got=f"{flat[0]}={values[flat[0]]!r} at the top level",
+                                      fix=f"pass decoding={{{example}}}"))
+        return super().from_dict(values)
+
+    @property
+    def decoding_settings(self) -> DecodingSettings:
+        """The :class:`DecodingSettings` in force (``decoding`` itself when it is one)."""
+        return as_decoding(self.decoding)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for a model file; ``decoding`` as the full dict of its settings."""
+        values = super().to_dict()  # a DecodingSettings becomes its dict
+        if isinstance(self.decoding, dict):  # fill in the defaults (checked by validate, not here)
+            values["decoding"] = {**asdict(DecodingSettings()), **self.decoding}
+        return values
+
+    def check_combinations(self) -> None:
         if self.hidden_size % 2:
-            raise ConfigError(problem(f"{WHO}: hidden_size", expected="an even number (the "
-                                      "bidirectional encoder has hidden_size // 2 per direction)",
-                                      got=self.hidden_size, fix=f"use {self.hidden_size + 1}"))
-        check_int("patience", self.patience, low=0)
-        check_int("lexicon_top_k", self.lexicon_top_k, low=0)
-        check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, low=0)
-        check_int("seed", self.seed, low=0)
-        for name in ("lowercase_source", "lowercase_target", "replace_unknown", "lexical_model",
-                     "coverage", "tie_embeddings", "decompound"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(problem(f"{WHO}: {name}", expected="True or False",
-                                          got=repr(getattr(self, name))))
-        _check_share("dropout", self.dropout, 0.0, 1.0)
-        _check_share("label_smoothing", self.label_smoothing, 0.0, 1.0)
-        _check_share("word_dropout", self.word_dropout, 0.0, 1.0)
-        if not number(self.lexicon_bonus_min_prob) or not 0 <= self.lexicon_bonus_min_prob <= 1:
-            raise ConfigError(problem(f"{WHO}: lexicon_bonus_min_prob", expected="a number in [0, 1]",
-                                      got=repr(self.lexicon_bonus_min_prob)))
-        _check_share("val_fraction", self.val_fraction, 0.0, 0.5,
-                     fix="use 0 to train on everything without early stopping")
-        for name in ("lr", "grad_clip_norm", "length_ratio"):
-            if not number(getattr(self, name)) or getattr(self, name) <= 0:
-                raise ConfigError(problem(f"{WHO}: {name}", expected="a number > 0",
-                                          got=repr(getattr(self, name))))
-        for name in ("alpha", "coverage_penalty", "guided_alignment", "coverage_loss", "lexicon_bonus"):
-            if not number(getattr(self, name)) or getattr(self, name) < 0:
-                raise ConfigError(problem(f"{WHO}: {name}", expected="a number >= 0",
-                                          got=repr(getattr(self, name))))
+            self.refuse("hidden_size", expected="an even number (the bidirectional encoder has "
+                        "hidden_size // 2 per direction)", got=self.hidden_size,
+                        fix=f"use {self.hidden_size + 1}")
+        decoding = self.decoding_settings
+        decoding.validate()
         if self.guided_alignment and not self.lexicon_top_k:
-            raise ConfigError(problem(f"{WHO}: guided_alignment", expected="lexicon_top_k > 0 (the "
-                                      "alignment targets come from the IBM-1 lexicon)",
-                                      got=f"guided_alignment={self.guided_alignment!r} with "
-                                      "lexicon_top_k=0", fix="set lexicon_top_k, e.g. 8, or "
-                                      "guided_alignment=0"))
-        if self.lexicon_bonus and not self.lexicon_top_k:
-            raise ConfigError(problem(f"{WHO}: lexicon_bonus", expected="lexicon_top_k > 0 (the bonus "
-                                      "pushes the lexicon's translations)",
-                                      got=f"lexicon_bonus={self.lexicon_bonus!r} with lexicon_top_k=0",
-                                      fix="set lexicon_top_k, e.g. 8, or lexicon_bonus=0"))
+            self.refuse("guided_alignment", expected="lexicon_top_k > 0 (the alignment targets come "
+                        "from the IBM-1 lexicon)", got=f"guided_alignment={self.guided_alignment!r} "
+                        "with lexicon_top_k=0", fix="set lexicon_top_k, e.g. 8, or guided_alignment=0")
+        if decoding.lexicon_bonus and not self.lexicon_top_k:
+            self.refuse("decoding.lexicon_bonus", expected="lexicon_top_k > 0 (the bonus pushes the "
+                        "lexicon's translations)", got=f"lexicon_bonus={decoding.lexicon_bonus!r} with "
+                        "lexicon_top_k=0", fix="set lexicon_top_k, e.g. 8, or lexicon_bonus=0")
 
 
-number = settings.number
-check_int = partial(settings.check_int, who=WHO)  # who= in a call still overrides it
-
-
-def _check_share(name: str, value, low: float, high: float, fix: str | None = None) -> None:
-    if not number(value) or not low <= value < high:
-        raise ConfigError(problem(f"{WHO}: {name}", expected=f"a number in [{low:g}, {high:g})",
-                                  got=repr(value), fix=fix))
+def settings_from_file(settings: dict) -> dict:
+    """Settings as a model file holds them -> constructor keywords: the decoding settings
+    (nested under ``decoding``, or flat in files saved before they were grouped)
+    become a :class:`DecodingSettings`."""
+    settings = dict(settings)
+    nested = settings.pop("decoding", {})
+    flat = {k: settings.pop(k) for k in DECODING_KEYS if k in settings}
+    return {**settings, "decoding": DecodingSettings.from_dict({**flat, **nested})}

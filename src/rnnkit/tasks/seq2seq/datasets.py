@@ -32,9 +32,9 @@ from pathlib import Path
 from rnnkit.data.text.reading import PathLike, iter_lines
 from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.errors import ConfigError, DataError, problem
+from rnnkit.tasks.seq2seq.features import SEP
 
 DING_PATH = Path("/usr/share/trans/de-en")
-SEP = "<sep>"  # joins the context turn and the message in a chat source
 SPLITS = ("train", "test", "all")
 
 _NOTES = re.compile(r"\{[^}]*\}|\[[^\]]*\]|<[^>]*>|\([^)]*\)")

@@ -47,7 +47,7 @@ from torch import Tensor
 
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID
 from rnnkit.errors import ConfigError, problem
-from rnnkit.tasks.sampling import next_token_distribution
+from rnnkit.tasks.common.sampling import next_token_distribution
 
 StepFn = Callable[[Tensor, object], tuple[Tensor, object, "Tensor | None"]]
 

@@ -30,7 +30,8 @@ The coverage loss (``coverage_loss = lambda``; See et al. 2017, "Get To The Poin
 which is 0 while every step attends new source tokens and grows when the decoder keeps
 returning to the same ones (the repetitions ``the the``, ``was was``).
 Batches hold pairs of similar source length; a share ``val_fraction`` of the pairs is held
-out for early stopping on the validation loss, with the learning rate halved on plateaus.
+out for early stopping on the validation loss, with the learning rate halved on plateaus
+(:meth:`~rnnkit.tasks.core.TrainSettings.trainer_config`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.batches import pad_ids
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
-from rnnkit.train import History, TrainConfig, Trainer
+from rnnkit.train import History, Trainer
 
 EVAL_BATCH = 128
 
@@ -159,11 +160,7 @@ def train_network(model: torch.nn.Module, sources: list[list[int]], targets: lis
         return PairBatches([sources[i] for i in idx], [targets[i] for i in idx], size, shuffle)
 
     val = list(batches(val_idx, EVAL_BATCH, False)) if len(val_idx) else None
-    train_cfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, optimizer="adam", seed=cfg.seed,
-                            ema_decay=cfg.ema_decay,
-                            grad_clip_norm=cfg.grad_clip_norm, device=cfg.device,
-                            patience=cfg.patience if val else None, progress=cfg.progress,
-                            schedule="plateau" if val else "none", plateau_patience=1)
+    train_cfg = cfg.trainer_config(validation=val is not None)
 
     def loss_fn(model, batch):
         guide = lexicon_alignment(model, batch[0], batch[3]) if cfg.guided_alignment > 0 else None

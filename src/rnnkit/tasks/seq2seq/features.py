@@ -2,7 +2,7 @@
 
 Each side has its own :class:`~rnnkit.data.text.encoder.TextEncoder` (tokenizer, vocabulary
 with ``<pad>`` 0, ``<unk>`` 1, ``<bos>`` 2, ``<eos>`` 3, and length policy). A chat source
-may hold the previous turn and the message joined by :data:`~rnnkit.tasks.seq2seq.datasets.SEP`
+may hold the previous turn and the message joined by :data:`SEP`
 (``"context <sep> message"``): the pieces are tokenized apart and ``<sep>`` stays one
 token with an id of its own. A text with no token other than ``<sep>`` is an error.
 """
@@ -15,7 +15,8 @@ from rnnkit.data.text.encoder import TextEncoder
 from rnnkit.data.text.tokenizers import make_tokenizer, tokenize_all
 from rnnkit.data.text.vocab import RESERVED, Vocabulary
 from rnnkit.errors import DataError, problem
-from rnnkit.tasks.seq2seq.datasets import SEP
+
+SEP = "<sep>"  # joins the context turn and the message in a chat source
 
 
 def fit_encoder(texts: Sequence[str], *, tokenizer: str, lowercase: bool, bpe_vocab_size: int,
@@ -43,7 +44,7 @@ def tokens(encoder: TextEncoder, texts: Sequence[str], where: str, cut: bool = T
             raise DataError(problem(f"{where}: texts[{i}]", expected="a text with at least one "
                                     "token", got=f"{texts[i]!r} (no {encoder.tokenizer.kind} tokens)",
                                     fix="drop empty texts, or replace them with a placeholder"))
-    return encoder._fit_length(lists, where) if cut else lists
+    return encoder.fit_length(lists, where) if cut else lists
 
 
 def _with_sep(tokenizer, text: str) -> list[str]:

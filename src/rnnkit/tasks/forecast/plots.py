@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-
 def plot_backtest(result, path, *, series: int = 0, target: int = 0, context: int = 60,
                   baseline: str = "seasonal_naive", title: str | None = None) -> Path:
     """Draw series ``series``'s backtest windows: actuals, rnnkit's forecast and interval,

@@ -3,7 +3,7 @@
 import torch
 
 from rnnkit.data.text.vocab import EOS_ID
-from rnnkit.tasks.lm.corpus import IGNORE, batchify, chunks, eval_streams, join_records
+from rnnkit.tasks.lm.features import IGNORE, batchify, chunks, eval_streams, join_records
 
 
 def test_join_records_puts_eos_after_each_record():

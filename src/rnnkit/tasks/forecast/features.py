@@ -1,4 +1,4 @@
-"""Windows of scaled features for the forecasting network.
+"""The forecasting network's inputs: windows of scaled features.
 
 For series ``i`` with ``T`` steps the feature matrix is ``(T + H, F_in)``: scaled targets,
 scaled past covariates (zero beyond ``T``) and calendar features, which are known for the
@@ -7,11 +7,14 @@ scaled past covariates (zero beyond ``T``) and calendar features, which are know
     past   = feats[o - L : o]            # (L, F_in)
     future = calendar[o : o + H]         # (H, F_cal)
     y      = scaled_targets[o : o + H]   # (H, C), when those steps are observed
+
+:class:`NetworkInputs` holds one such window as the network reads it (what
+:meth:`Forecaster.network_inputs` returns to ``inspect`` and other callers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -97,3 +100,24 @@ class SeriesFeatures:
         for w, i in enumerate(series_index):
             out[w] = self.target_scalers[i].inverse(values[w], 0)
         return out
+
+
+@dataclass
+class NetworkInputs:
+    """The last window of series ``index`` as the network reads it (float32, scaled):
+    ``past`` ``(1, L, F_in)``, ``future`` ``(1, H, F_cal)``, ``static`` ``(1, S)``;
+    ``features`` the :class:`SeriesFeatures` they were cut from; ``log``: the model forecasts
+    the log of the series (``transform="log"``)."""
+
+    past: torch.Tensor
+    future: torch.Tensor
+    static: torch.Tensor
+    features: SeriesFeatures = field(repr=False)
+    index: int = 0
+    log: bool = False
+
+    def to_data_units(self, scaled: np.ndarray) -> np.ndarray:
+        """Network output in scaled units ``(1, H, C)`` (e.g. the point forecast) -> data
+        units ``(1, H, C)`` float64: the series' inverse scaling, then ``exp`` for ``log``."""
+        out = self.features.unscale(np.asarray(scaled), np.array([self.index] * len(scaled)))
+        return np.exp(out) if self.log else out

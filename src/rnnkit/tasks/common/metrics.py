@@ -1,4 +1,5 @@
-"""Classification metrics over labels of any hashable type.
+"""Single-label classification metrics over labels of any hashable type (the series and
+text classifiers share them).
 
 For true labels ``y`` and predictions ``ŷ`` over the classes ``k = 1..K`` (the labels the
 caller lists, by default every label in ``y`` or ``ŷ``):
@@ -27,6 +28,7 @@ def label_set(*label_lists: Sequence[Hashable]) -> list:
 
 
 def accuracy(y_true: Sequence[Hashable], y_pred: Sequence[Hashable]) -> float:
+    """Share of predictions equal to the true label."""
     return float(np.mean([t == p for t, p in zip(y_true, y_pred)]))
 
 
@@ -43,6 +45,7 @@ def confusion_matrix(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
 
 def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
              labels: Sequence[Hashable] | None = None) -> float:
+    """Mean F1 over the classes ``labels`` (module doc)."""
     m = confusion_matrix(y_true, y_pred, labels)
     tp = np.diag(m).astype(np.float64)
     denom = m.sum(0) + m.sum(1)  # 2TP + FP + FN

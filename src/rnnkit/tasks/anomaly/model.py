@@ -56,22 +56,30 @@ class NextStepNet(nn.Module):
                              recurrent_dropout, zoneout)
         self.head = nn.Linear(hidden_size, horizons * n_channels)
 
-    def _predict(self, x: Tensor, h: Tensor) -> Tensor:
-        delta = self.head(h).unflatten(-1, (self.horizons, self.n_channels))  # (..., K, C)
+    def predictions(self, x: Tensor, out: Tensor) -> Tensor:
+        """The head: values ``x`` ``(..., C)`` and the recurrent outputs ``out`` ``(..., P)``
+        at the same steps -> predictions ``(..., K, C)`` of the next ``K`` steps,
+        ``x + W_k out + b_k``. ``(N, L, C)`` and ``(N, L, P)`` give ``(N, L, K, C)``; one step
+        ``(N, C)`` and ``(N, P)`` gives ``(N, K, C)``."""
+        delta = self.head(out).unflatten(-1, (self.horizons, self.n_channels))  # (..., K, C)
         return x.unsqueeze(-2) + delta
 
     def forward(self, x: Tensor, prev: Tensor, state=None):
         """x ``(N, L, C)``, prev ``(N, C)`` the value before ``x[:, 0]`` (``x[:, 0]`` itself at
-        the start of a series) -> (predictions ``(N, L, K, C)`` where ``[:, t, k]`` predicts
-        ``x[:, t + k + 1]``, state)."""
-        dx = torch.diff(x, dim=1, prepend=prev.unsqueeze(1))  # (N, L, C)
+        the start of a series), state the layer's initial state (None: zeros) ->
+        (predictions ``(N, L, K, C)`` where ``[:, t, k]`` predicts ``x[:, t + k + 1]``, state).
+
+        Exportable to ONNX as it stands: the changes are one subtraction, not ``torch.diff``.
+        """
+        dx = x - torch.cat([prev.unsqueeze(1), x[:, :-1]], dim=1)  # (N, L, C): Δx_t = x_t - x_{t-1}
+        dx = dx.contiguous()  # the layout torch.diff gives, so the layer rounds as it always did
         out, state = self.rnn(dx, state)  # (N, L, P)
-        return self._predict(x, out), state
+        return self.predictions(x, out), state
 
     def step(self, x_t: Tensor, prev: Tensor, state=None):
         """x_t, prev ``(N, C)`` -> (predictions of the next K steps ``(N, K, C)``, state)."""
         y, state = self.rnn.step(x_t - prev, state)  # (N, P)
-        return self._predict(x_t, y), state
+        return self.predictions(x_t, y), state
 
 
 class WindowAutoencoder(nn.Module):

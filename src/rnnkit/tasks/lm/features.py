@@ -1,4 +1,5 @@
-"""Records -> one long id stream -> ``N`` parallel streams for truncated BPTT.
+"""The language model's network inputs: records -> one long id stream -> ``N`` parallel
+streams for truncated BPTT.
 
 The corpus is the records joined with ``<eos>`` after each one, so the model learns where
 a record ends and, after an ``<eos>``, how one begins::

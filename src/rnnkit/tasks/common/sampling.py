@@ -20,22 +20,20 @@ import torch
 from torch import Tensor
 
 from rnnkit.errors import ConfigError, problem
-from rnnkit.settings import check_int, number
+from rnnkit.tasks.core import Int, is_number
 
 
 def check_sampling(temperature, top_k, top_p, seed, who: str = "generate") -> None:
     """Refuse bad sampling settings with a message that says what to pass."""
-    if not number(temperature) or temperature < 0:
+    if not is_number(temperature) or temperature < 0:
         raise ConfigError(problem(f"{who}: temperature", expected="a number >= 0 (0 = greedy)",
                                   got=repr(temperature)))
-    if top_k is not None:
-        check_int("top_k", top_k, low=1, optional=True, who=who)
-    if top_p is not None and (not number(top_p) or not 0 < top_p <= 1):
+    Int(1, optional=True)(who, "top_k", top_k)
+    if top_p is not None and (not is_number(top_p) or not 0 < top_p <= 1):
         raise ConfigError(problem(f"{who}: top_p", expected="None or a number in (0, 1]",
                                   got=repr(top_p), fix="e.g. top_p=0.9 keeps the tokens that "
                                   "make up 90% of the probability mass"))
-    if seed is not None:
-        check_int("seed", seed, low=0, optional=True, who=who)
+    Int(0, optional=True)(who, "seed", seed)
 
 
 def make_generator(seed: int | None) -> torch.Generator:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import rnnkit
-from rnnkit.cli import classify
+from rnnkit.cli import classify_series
 from rnnkit.config_file import RunConfig
 from rnnkit.data import datasets
 from rnnkit.tasks.classify_series import SequenceClassifier
@@ -17,7 +17,7 @@ pytest.importorskip("sktime")
 def test_train_then_evaluate_and_predict_a_csv(tmp_path, capsys):
     cfg = RunConfig("classify-series", {"dataset": "italy-power-demand"},
                     {"hidden_size": 8}, {"epochs": 3, "val_fraction": 0.0})
-    classify.train(cfg, tmp_path, resume=False)
+    classify_series.train(cfg, tmp_path, resume=False)
     out = capsys.readouterr().out
     assert "Test split (1029 series)" in out and "1nn_dtw" in out
     model = tmp_path / "model.rnnkit"
@@ -26,10 +26,10 @@ def test_train_then_evaluate_and_predict_a_csv(tmp_path, capsys):
     frame[frame["split"] == "test"].head(24 * 50).to_csv(csv, index=False)  # 50 series
     est = rnnkit.load(model)
     assert isinstance(est, SequenceClassifier)
-    classify.evaluate(est, model, csv, json_out=True)
+    classify_series.evaluate(est, model, csv, json_out=True)
     table = json.loads(capsys.readouterr().out)
     assert table["rnnkit"]["accuracy"] > 0.5  # labels "1"/"2" read back from CSV as numbers
-    classify.predict(est, csv)
+    classify_series.predict(est, csv)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 50
     first = json.loads(lines[0])
