@@ -19,7 +19,7 @@ from rnnkit.tasks.anomaly.model import NextStepNet, WindowAutoencoder
 
 
 @register_adapter(NextStepNet)
-class NextStepAdapter(Adapter):
+class NextStepNetAdapter(Adapter):
     """Anomaly ``NextStepNet(x, prev, h0[, c0]) -> (predictions, h_n[, c_n])``."""
 
     task = "anomaly"
@@ -76,7 +76,7 @@ class NextStepAdapter(Adapter):
 
 
 @register_adapter(WindowAutoencoder)
-class AutoencoderAdapter(Adapter):
+class WindowAutoencoderAdapter(Adapter):
     """Anomaly ``WindowAutoencoder(x, anchor) -> reconstruction``; sequence graph only."""
 
     task = "anomaly"

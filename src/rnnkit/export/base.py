@@ -132,7 +132,7 @@ class Adapter:
         return swap_layers(self.net, CarriedStep)[0]
 
 
-class LayerAdapter(Adapter):
+class RecurrentLayerAdapter(Adapter):
     """A bare rnnkit layer: ``(x, h0[, c0]) -> (y, h_n[, c_n])``."""
 
     def __init__(self, net: RecurrentLayer) -> None:
@@ -202,7 +202,7 @@ def register_adapter(*networks: type) -> Callable[[type[Adapter]], type[Adapter]
     return add
 
 
-register_adapter(RecurrentLayer)(LayerAdapter)
+register_adapter(RecurrentLayer)(RecurrentLayerAdapter)
 
 
 def adapter_for(net: nn.Module) -> Adapter:

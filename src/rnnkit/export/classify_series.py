@@ -34,7 +34,7 @@ class RunningOutputs(CarriedStep):
 
 
 @register_adapter(SequenceClassifierNet)
-class ClassifierAdapter(Adapter):
+class SequenceClassifierNetAdapter(Adapter):
     """``SequenceClassifierNet(x, lengths) -> logits``; padded batches are exact."""
 
     task = "classify-series"

@@ -14,7 +14,7 @@ from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassif
 
 
 @register_adapter(TextClassifierNet, TextClassifierEnsemble)
-class TextAdapter(Adapter):
+class TextClassifierNetAdapter(Adapter):
     """``TextClassifierNet(ids, lengths) -> logits``; padded batches are exact. An ensemble
     exports as one graph whose logits carry the members' mean probabilities."""
 

@@ -19,7 +19,7 @@ from rnnkit.tasks.forecast.model import ForecastNet
 
 
 @register_adapter(ForecastNet)
-class ForecastAdapter(Adapter):
+class ForecastNetAdapter(Adapter):
     """``ForecastNet(past, future, static) -> forecast``; the encoder is the layer."""
 
     task = "forecast"

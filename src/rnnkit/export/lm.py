@@ -15,7 +15,7 @@ from rnnkit.tasks.lm.model import LanguageModelNet
 
 
 @register_adapter(LanguageModelNet)
-class LanguageModelAdapter(Adapter):
+class LanguageModelNetAdapter(Adapter):
     """``LanguageModelNet(ids, h0[, c0]) -> (logits, h_n[, c_n])``; the step graph reads one
     token id per stream and carries the state (text generation in onnxruntime)."""
 

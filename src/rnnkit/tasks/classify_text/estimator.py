@@ -46,7 +46,7 @@ from rnnkit.tasks.classify_text.training import attention_weights, make_loss, pr
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
 from rnnkit.tasks.common.labels import as_labels, class_array, storable_classes
 from rnnkit.tasks.common.report import ClassificationReport
-from rnnkit.tasks.common.texts import as_texts
+from rnnkit.tasks.common.texts import as_texts, requested_baselines
 from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
@@ -253,16 +253,8 @@ class TextClassifier(Estimator):
                        M.label_counts(Y, P, self.classes_.tolist()), pred)
 
     def _baselines(self, names) -> list[str]:
-        names = [names] if isinstance(names, str) else list(names)
-        for name in names:
-            if name != BASELINE:
-                raise ConfigError(problem(f"{WHO}.evaluate: baseline", expected=repr(BASELINE),
-                                          got=repr(name)))
-        if names and not hasattr(self, "train_texts_"):
-            warn_user(f"{WHO}.evaluate: this model holds no training texts (keep_train_texts=False), "
-                      "so the TF-IDF baseline is skipped")
-            return []
-        return names
+        return requested_baselines(names, BASELINE, f"{WHO}.evaluate", kept=hasattr(self, "train_texts_"),
+                                   what="TF-IDF")
 
     def _baseline(self) -> TfidfLogReg:
         if getattr(self, "_tfidf", None) is None:

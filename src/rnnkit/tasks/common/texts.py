@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from rnnkit.errors import DataError, problem
+from rnnkit.data.text.encoder import warn_user
+from rnnkit.errors import ConfigError, DataError, problem
 
 
 def as_texts(texts, where: str) -> list[str]:
@@ -32,3 +33,18 @@ def as_texts(texts, where: str) -> list[str]:
                                     fix="drop or fill missing texts (frame.dropna(subset=[...])) "
                                     "and convert the rest with str()"))
     return items
+
+
+def requested_baselines(names, known: str, where: str, *, kept: bool, what: str) -> list[str]:
+    """The baselines ``evaluate`` was asked for (one name or a list), each checked against
+    the task's one ``known`` baseline; empty, with one warning, when the model keeps no
+    training texts (``kept=False``) to fit ``what`` on."""
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name != known:
+            raise ConfigError(problem(f"{where}: baseline", expected=repr(known), got=repr(name)))
+    if names and not kept:
+        warn_user(f"{where}: this model holds no training texts (keep_train_texts=False), so the "
+                  f"{what} baseline is skipped")
+        return []
+    return names

@@ -47,7 +47,7 @@ from rnnkit.data.text.tokenizers import tokenize_all
 from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError, problem
 from rnnkit.tasks.common.sampling import check_sampling, make_generator, sample
-from rnnkit.tasks.common.texts import as_texts
+from rnnkit.tasks.common.texts import as_texts, requested_baselines
 from rnnkit.tasks.core import BundleParts, Estimator, Int, Report
 from rnnkit.tasks.lm.baselines import KneserNeyCharModel
 from rnnkit.tasks.lm.config import LanguageModelConfig
@@ -173,16 +173,8 @@ class LanguageModel(Estimator):
                       "the tokenizer)")
 
     def _baselines(self, names) -> list[str]:
-        names = [names] if isinstance(names, str) else list(names)
-        for name in names:
-            if name != BASELINE:
-                raise ConfigError(problem(f"{WHO}.evaluate: baseline", expected=repr(BASELINE),
-                                          got=repr(name)))
-        if names and not hasattr(self, "train_texts_"):
-            warn_user(f"{WHO}.evaluate: this model holds no training texts (keep_train_texts=False), "
-                      "so the n-gram baseline is skipped")
-            return []
-        return names
+        return requested_baselines(names, BASELINE, f"{WHO}.evaluate", kept=hasattr(self, "train_texts_"),
+                                   what="n-gram")
 
     def _ngram_model(self) -> KneserNeyCharModel:
         if getattr(self, "_ngram", None) is None:
