@@ -1,8 +1,12 @@
 """TOML run configs: ``[task] [data] [model] [train]`` tables, every key with a default.
 
 An unknown table or key is an error naming the nearest valid one. ``--set k=v`` overrides
-a key (``model.hidden_size=32``); the value is read as TOML (numbers, booleans, strings,
-lists), falling back to a plain string.
+a key (``model.hidden_size=32``, or one of a sub-table: ``model.decoding.beam=3``); the
+value is read as TOML (numbers, booleans, strings, lists), falling back to a plain string.
+Which ``[data]`` keys a task reads is up to the task (``rnnkit.cli.<task>.DATA_KEYS``);
+:data:`DATA_KEYS` is all of them, for the spelling check here. ``[task] mode`` picks the use
+of a task that has several (seq2seq: ``"translate"`` or ``"chat"``); a sub-table such as
+``[model.decoding]`` arrives as a dict (``Seq2Seq(decoding={...})``).
 
 Example::
 
@@ -30,12 +34,13 @@ from pathlib import Path
 
 import tomllib
 
-from rnnkit.errors import ConfigError, unknown_name
+from rnnkit.errors import ConfigError, problem, unknown_name
 
 TABLES = ("task", "data", "model", "train")
 DATA_KEYS = ("dataset", "path", "time", "target", "id", "past_covariates", "static_covariates",
-             "label", "text", "label_sep", "encoding", "separator")
-TASK_KEYS = ("name",)
+             "label", "text", "label_sep", "encoding", "separator", "source", "limit",
+             "train_fraction", "max_source_words", "max_target_words")
+TASK_KEYS = ("name", "mode")
 
 
 @dataclass
@@ -44,6 +49,7 @@ class RunConfig:
     data: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)
     train: dict = field(default_factory=dict)
+    mode: str | None = None  # [task] mode: what a task with several uses does (seq2seq: "translate" or "chat")
 
 
 def parse_value(text: str):
@@ -58,10 +64,16 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise ConfigError(f"--set {item!r}: expected TABLE.KEY=VALUE, e.g. model.hidden_size=32")
         key, value = item.split("=", 1)
-        table, name = key.split(".", 1)
+        table, *path, name = key.strip().split(".")
         if table not in TABLES:
             raise ConfigError(unknown_name("config table", table, TABLES))
-        raw.setdefault(table, {})[name] = parse_value(value)
+        place = raw.setdefault(table, {})
+        for part in path:  # model.decoding.beam: the key beam of the sub-table [model.decoding]
+            place = place.setdefault(part, {})
+            if not isinstance(place, dict):
+                raise ConfigError(problem(f"--set {item!r}: {table}.{'.'.join(path)}", expected="a "
+                                          "sub-table", got=f"the value {place!r}"))
+        place[name] = parse_value(value)
     return raw
 
 
@@ -92,5 +104,6 @@ def config_from_tables(raw: dict, overrides: list[str] = ()) -> RunConfig:
     for key in raw.get("data", {}):
         if key not in DATA_KEYS:
             raise ConfigError(unknown_name("[data] key", key, DATA_KEYS))
-    return RunConfig(raw.get("task", {}).get("name", "forecast"), raw.get("data", {}),
-                     raw.get("model", {}), raw.get("train", {}))
+    task = raw.get("task", {})
+    return RunConfig(task.get("name", "forecast"), raw.get("data", {}), raw.get("model", {}),
+                     raw.get("train", {}), task.get("mode"))

@@ -23,6 +23,21 @@ def test_every_command_help_shows_an_example(cmd, capsys):
     assert "Example: rnnkit" in capsys.readouterr().out
 
 
+def test_train_help_shows_the_table_names(capsys):
+    """Square brackets are rich markup: the help escapes them, so the table names show."""
+    assert main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "[task] [data] [model] [train]" in text and "TOML config with ." not in text
+
+
+@pytest.mark.parametrize("verb", ["train", "evaluate", "predict"])
+def test_help_names_every_task(verb, capsys):
+    assert main([verb, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for task in ("forecast", "anomaly", "classify-series", "classify-text", "seq2seq"):
+        assert task in text, (verb, task)
+
+
 def test_quickstart_runs_end_to_end(tmp_path, capsys):
     assert main(["quickstart", "--out", str(tmp_path), "--epochs", "2", "--origins", "4"]) == 0
     out = capsys.readouterr().out
@@ -46,6 +61,30 @@ def test_train_from_toml_with_override(tmp_path, capsys):
     assert main(["train", str(cfg), "--set", "model.cell=gru", "--out", str(tmp_path / "run")]) == 0
     assert (tmp_path / "run" / "model.rnnkit").exists()
     assert (tmp_path / "run" / "metrics.csv").exists()
+
+
+def test_a_task_option_the_model_does_not_take_is_one_line(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[task]\nname = "anomaly"\n[model]\nhidden_size = 4\nwindow = 16\n[train]\nepochs = 1\n')
+    assert main(["train", str(cfg), "--origins", "3", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "error: rnnkit train: --origins: expected an option of task 'anomaly'" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_task_names_the_nearest(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[task]\nname = "seq2sec"\n')
+    assert main(["train", str(cfg)]) == 2
+    assert "unknown task 'seq2sec'; did you mean 'seq2seq'?" in capsys.readouterr().err
+
+
+def test_set_reaches_a_sub_table(tmp_path):
+    from rnnkit.config_file import config_from_tables
+
+    cfg = config_from_tables({"model": {"decoding": {"beam": 5}}}, ["model.decoding.alpha=1.0",
+                                                                    "model.decoding.beam=2"])
+    assert cfg.model == {"decoding": {"beam": 2, "alpha": 1.0}}
 
 
 @pytest.mark.parametrize("args,message", [

@@ -28,7 +28,8 @@ def write(tmp_path, frame_or_text):
 
 CASES = {
     "empty file": (lambda df: "", "is empty"),
-    "misspelled column": (lambda df: df.rename(columns={"y": "yy"}), "did you mean 'yy'"),
+    "renamed column": (lambda df: df.rename(columns={"y": "yy"}),
+                       "lacks the column 'y' that this Forecaster was fitted with; the file has: date, yy"),
     "non-numeric": (lambda df: df.assign(y=df["y"].astype(object).where(df.index != 5, "oops")),
                     "expected numbers, got ['oops'] in rows [5]"),
     "NaN": (lambda df: df.assign(y=df["y"].where(df.index != 7)), "fill='interpolate'"),

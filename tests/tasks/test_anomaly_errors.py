@@ -54,7 +54,8 @@ def test_missing_or_misspelled_column(fitted):
         fit(frame(), columns="valeu")
     with pytest.raises(DataError, match="unknown data column 'dat'; did you mean 'date'"):
         fit(frame(), time="dat")
-    with pytest.raises(DataError, match="unknown data column 'other'; did you mean 'othr'"):
+    with pytest.raises(DataError, match="data lacks the column 'other' that this AnomalyDetector was "
+                                        "fitted with; the data has: date, value, othr"):
         fitted.detect(frame().rename(columns={"other": "othr"}))
 
 

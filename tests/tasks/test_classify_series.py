@@ -185,7 +185,8 @@ def test_predict_checks_the_channel_count_and_needs_no_labels(fitted):
         fitted.predict([np.zeros((10, 3))])
     with pytest.raises(DataError, match=r"predict_proba: X\[0\] at step 2, channel 0"):
         fitted.predict_proba([np.array([[0.0, 0], [1, 1], [np.nan, 0]])])
-    unseen = fitted.evaluate(*sines(6, seed=9)[:1], ["high", "low", "mid"] * 2)  # unseen label ok
+    with pytest.warns(UserWarning, match=r"2 of 6 labels are none of the model's classes: \['mid'\]"):
+        unseen = fitted.evaluate(*sines(6, seed=9)[:1], ["high", "low", "mid"] * 2)  # counted as errors
     assert "mid" in unseen.confusion["rnnkit"].index
 
 
@@ -196,8 +197,8 @@ def test_sktime_layout_warns():
         clf.fit(X, ["a", "b"] * 2)
 
 
-def test_labels_of_another_type_than_in_fit_warn(fitted):
+def test_labels_of_another_type_than_in_fit_are_an_error(fitted):
     X, _ = sines(4, seed=6)
-    with pytest.warns(UserWarning, match=r"none of the labels in y is a class of this model: "
-                                         r"expected some of \['high', 'low'\], got \[0, 1\]"):
-        assert fitted.score(X, [0, 1, 0, 1]) == 0.0
+    with pytest.raises(DataError, match=r"score: labels: expected some of the model's classes "
+                                        r"\['high', 'low'\], got \[0, 1\], none of them a class"):
+        fitted.score(X, [0, 1, 0, 1])

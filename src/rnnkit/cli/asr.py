@@ -9,29 +9,28 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.scores import show_scores
 from rnnkit.cli.tables import print_table
-from rnnkit.errors import ConfigError, problem
+
+DATA_KEYS = ("path",)
 
 
 def train(cfg, out: Path, resume: bool) -> None:
+    from rnnkit.cli.runs import check_data_keys, save_model
     from rnnkit.data.speech import make_speech_corpus
     from rnnkit.tasks.asr import SpeechRecognizer
 
-    data = dict(cfg.data)
-    extra = sorted(set(data) - {"path"})
-    if extra:
-        raise ConfigError(problem("[data] for task asr", expected="only 'path' (a manifest.csv or corpus "
-                                  "folder)", got=f"also {extra}"))
-    if "path" in data:
-        source = Path(data["path"])
+    check_data_keys(cfg, DATA_KEYS)
+    if "path" in cfg.data:
+        source = Path(cfg.data["path"])
     else:
         source = out / "corpus"
         if not (source / "manifest.csv").exists():
-            typer.echo(f"no [data] path: making the default speech corpus in {source} ...")
-            make_speech_corpus(source)
+            typer.echo(f"no [data] path: making the default speech corpus in {source} ...", err=True)
+            make_speech_corpus(source, progress=True)
     asr = SpeechRecognizer(**cfg.model, **cfg.train).fit(source, out_dir=out, resume=resume)
     _print(asr, source)
-    typer.echo(f"model file: {asr.save(out / 'model.rnnkit')}")
+    save_model(asr, out)
 
 
 def _test_split(source, where: str):
@@ -53,13 +52,16 @@ def _print(asr, source) -> None:
         print_table(report.groups["voice"][["wer", "cer"]], "Per voice (beam+vocabulary)", highlight="all")
 
 
-def evaluate(est, model: Path, data: Path, json_out: bool) -> None:
-    """The test split of a manifest with one, else every row."""
-    frame, split = _test_split(data, "rnnkit evaluate")
-    report = est.evaluate(frame, split=split)
-    if json_out:
-        typer.echo(report.table.to_json(orient="index"))
-        return
-    print_table(report.table[["wer", "cer"]], f"{model.name}: error rates on {data}", highlight="beam+vocabulary")
-    for name, table in report.groups.items():
+def evaluate(est, model: Path, data: Path, json_out: bool = False, *, split: str | None = None,
+             encoding: str = "utf-8") -> None:
+    """A manifest's test split when it has one, else every row (``split="all"``: every row;
+    another value: that split)."""
+    from rnnkit.data.frames import select_split
+    from rnnkit.tasks.asr.inputs import as_manifest
+
+    frame, note = select_split(as_manifest(data, "rnnkit evaluate"), split, f"rnnkit evaluate {data}")
+    report = est.evaluate(frame, split=None)
+    table = report.table if json_out else report.table[["wer", "cer"]]
+    show_scores(table, f"{model.name}: error rates on {data}", note, json_out, highlight="beam+vocabulary")
+    for name, table in ({} if json_out else report.groups).items():
         print_table(table[["wer", "cer"]], f"by {name} (beam+vocabulary)", highlight="all")

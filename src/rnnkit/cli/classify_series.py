@@ -11,9 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-import typer
-
+from rnnkit.cli.scores import show_scores
 from rnnkit.cli.tables import print_table
+
+PANEL = "a panel table (one row per step, a column per channel)"
 
 
 def _columns(data: dict) -> dict:
@@ -28,43 +29,52 @@ def _frame(data: dict):
     return read_table(data["path"]) if "path" in data else datasets.load(data.get("dataset", "japanese-vowels"))
 
 
+DATA_KEYS = ("dataset", "path", "id", "label", "time", "limit")
+
+
 def train(cfg, out: Path, resume: bool) -> None:
+    from rnnkit.cli.runs import check_data_keys, limit, save_model, subset
     from rnnkit.data.panels import panel_from_frame
     from rnnkit.tasks.classify_series import SequenceClassifier
 
-    frame, cols = _frame(cfg.data), _columns(cfg.data)
+    check_data_keys(cfg, DATA_KEYS)
+    frame, cols, n = _frame(cfg.data), _columns(cfg.data), limit(cfg.data)
     split = frame["split"] if "split" in frame.columns else None
     train_rows = frame[split == "train"] if split is not None else frame
-    X, y = panel_from_frame(train_rows, **cols)
+    X, y = subset(panel_from_frame(train_rows, **cols), n)
     clf = SequenceClassifier(**cfg.model, **cfg.train).fit(X, y, out_dir=out, resume=resume)
     if split is not None and (split == "test").any():
-        X, y = panel_from_frame(frame[split == "test"], **cols)
+        X, y = subset(panel_from_frame(frame[split == "test"], **cols), n)
         title = f"Test split ({len(X)} series)"
     else:
         title = f"Training data ({len(X)} series, in-sample)"
     print_table(clf.evaluate(X, y).table, title, highlight="rnnkit")
-    typer.echo(f"model file: {clf.save(out / 'model.rnnkit')}")
+    save_model(clf, out)
 
 
-def evaluate(est, model: Path, data: Path, json_out: bool) -> None:
-    from rnnkit.data.frames import read_table
+def evaluate(est, model: Path, data: Path, json_out: bool = False, *, split: str | None = None,
+             encoding: str = "utf-8") -> None:
+    """Score a panel table: its ``split == test`` rows when it has a split column with test
+    rows (``split="all"``: every row; another value: that split)."""
+    from rnnkit.data.frames import read_table, require_columns, select_split
+    from rnnkit.data.panels import panel_from_frame
+    from rnnkit.tasks.common.labels import like_classes
+
+    frame = read_table(data, encoding)
+    require_columns(frame, ["series", "step", "label"], PANEL, data)
+    frame, note = select_split(frame, split, f"rnnkit evaluate {data}")
+    X, y = panel_from_frame(frame)
+    table = est.evaluate(X, like_classes(y.tolist(), est.classes_)).table
+    show_scores(table, f"{model.name}: {len(X)} series", note, json_out)
+
+
+def predict(est, data: Path, *, encoding: str = "utf-8") -> None:
+    """One JSON line per series of a panel table: its id, label and class probabilities."""
+    from rnnkit.data.frames import read_table, require_columns
     from rnnkit.data.panels import panel_from_frame
 
-    X, y = panel_from_frame(read_table(data))
-    if est.classes_.dtype.kind == "U":  # a CSV gives back numbers for labels such as "1"
-        y = y.astype(str)
-    table = est.evaluate(X, y).table
-    if json_out:
-        typer.echo(table.to_json(orient="index"))
-    else:
-        print_table(table, f"{model.name}: {len(X)} series", highlight="rnnkit")
-
-
-def predict(est, data: Path) -> None:
-    from rnnkit.data.frames import read_table
-    from rnnkit.data.panels import panel_from_frame
-
-    frame = read_table(data)
+    frame = read_table(data, encoding)
+    require_columns(frame, ["series", "step"], PANEL, data)
     X, _ = panel_from_frame(frame, label="label" if "label" in frame.columns else None)
     ids = list(dict.fromkeys(frame["series"]))
     proba = est.predict_proba(X)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+import rnnkit  # noqa: F401  (the task packages register their data sets on import)
 from rnnkit.data import datasets
 
 app = typer.Typer(help="Real data sets that ship inside installed packages, and a synthetic speech "
@@ -15,33 +16,51 @@ app = typer.Typer(help="Real data sets that ship inside installed packages, and 
                        "Example: rnnkit datasets export seattle-weather --out weather.csv",
                   no_args_is_help=True)
 
+TASK_ORDER = ("forecast", "anomaly", "classify-series", "classify-text", "lm", "seq2seq", "asr")
+
+
+def listing(width: int) -> list[str]:
+    """The lines of ``rnnkit datasets list`` for a terminal ``width`` columns wide: a line
+    per set (the name in full, the task it trains, its package, cut with … when too long),
+    then its description and columns wrapped under it."""
+    entries = sorted(datasets.REGISTRY.values(), key=lambda e: TASK_ORDER.index(e.task)
+                     if e.task in TASK_ORDER else len(TASK_ORDER))
+    name_w = max(len(e.name) for e in entries) + 2
+    task_w = max(len(e.task) for e in entries) + 2
+    lines = ["NAME".ljust(name_w) + "TASK".ljust(task_w) + "PACKAGE"]
+    wrap = textwrap.TextWrapper(width=max(width, 40) - 1, initial_indent="    ", subsequent_indent="    ",
+                                break_on_hyphens=False)
+    for e in entries:
+        head, room = e.name.ljust(name_w) + e.task.ljust(task_w), max(width, 40) - 1 - name_w - task_w
+        lines.append(head + (e.package if len(e.package) <= room else e.package[:max(room - 1, 0)] + "…"))
+        columns = [f"time {e.time}"] if e.time else []
+        columns += [f"id {e.id}"] if e.id else []
+        columns += [f"target {', '.join(e.targets)}"] if e.targets and e.kind in ("series", "anomaly") else []
+        lines += wrap.wrap(e.description + (f" ({'; '.join(columns)})" if columns else ""))
+    return lines
+
 
 @app.command("list")
 def list_datasets() -> None:
-    """List the data sets, their package and columns.
+    """List the data sets: name, the task each trains, its package, and what it holds.
 
     Example: rnnkit datasets list
     """
-    table = Table(title="rnnkit data sets")
-    for column in ("name", "kind", "package", "time", "targets", "description"):
-        table.add_column(column)
-    for info in datasets.REGISTRY.values():
-        table.add_row(info.name, info.kind, info.package, info.time or "",
-                      ", ".join(info.targets), info.description)
-    Console().print(table)
+    for line in listing(shutil.get_terminal_size().columns):
+        typer.echo(line)
+    typer.echo("\nWrite one to a file: rnnkit datasets export NAME [--out PATH]")
 
 
 @app.command("export")
 def export(name: str = typer.Argument(..., help="Data set name (see: rnnkit datasets list)."),
-           out: Path = typer.Option(None, "--out", "-o", help="CSV file to write (default NAME.csv).")) -> None:
-    """Write a data set to CSV.
+           out: Path = typer.Option(None, "--out", "-o", help="Where to write it (default NAME.csv; "
+                                    "fortunes: NAME.txt; speech: a folder NAME).")) -> None:
+    """Write a data set in the layout its task reads: a CSV for tables (with a split column where
+    the set has one), text records for fortunes, WAV files and a manifest for speech.
 
     Example: rnnkit datasets export seattle-weather --out weather.csv
     """
-    frame = datasets.load(name)
-    path = out or Path(f"{name}.csv")
-    frame.to_csv(path, index=False)
-    typer.echo(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {path}")
+    typer.echo(datasets.export(name, out))
 
 
 @app.command("make-speech")

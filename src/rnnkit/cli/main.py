@@ -2,7 +2,8 @@
 
 Every command's ``--help`` ends with an example. Errors that rnnkit raises on purpose
 (:class:`rnnkit.errors.RnnkitError`) print one clear line and exit with status 2, never a
-traceback. Warnings meant for the user (``UserWarning``: an over-long text cut, a truncated
+traceback (advice worded for Python, such as ``encoding="latin-1"``, names the command's
+flag instead when it has one: ``--encoding latin-1``). Warnings meant for the user (``UserWarning``: an over-long text cut, a truncated
 WAV file, texts of unknown tokens only) print as one ``warning: ...`` line on stderr, without
 the source line of the library that happened to call the model.
 """
@@ -29,6 +30,7 @@ from rnnkit.cli import (
     tune as tune_cmd,
     watch as watch_cmd,
 )
+from rnnkit.cli.advice import command_flags, for_the_shell
 from rnnkit.errors import RnnkitError
 
 app = typer.Typer(
@@ -93,7 +95,8 @@ def _run(argv: list[str] | None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except RnnkitError as err:
-        typer.echo(f"error: {err}", err=True)
+        flags = command_flags(typer.main.get_command(app), sys.argv[1:] if argv is None else argv)
+        typer.echo(f"error: {for_the_shell(str(err), flags)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -29,10 +32,19 @@ def quickstart(
     typer.echo(f"trained {res.epochs} epochs in {res.seconds:.0f} s")
     typer.echo(f"model file: {res.model_path}")
     typer.echo(f"plot:       {res.plot_path}")
-    typer.echo("\nNext:")
-    typer.echo(f"  rnnkit predict {res.model_path} weather.csv     # after: rnnkit datasets export "
-               "seattle-weather --out weather.csv")
-    typer.echo(f"  rnnkit evaluate {res.model_path} weather.csv")
-    typer.echo(f"  rnnkit serve {res.model_path}     # HTTP API; open localhost:8000/docs")
-    typer.echo(f"  rnnkit export {res.model_path} --format onnx")
-    typer.echo("  rnnkit datasets list")
+    _print_next(res.model_path)
+
+
+def _print_next(model_path: Path) -> None:
+    """The next commands, typed the way that works here: ``./dev rnnkit ...`` when the dev
+    script ran us (it sets RNNKIT_DEV to how it was called), else ``rnnkit ...``."""
+    dev = os.environ.get("RNNKIT_DEV")
+    rnnkit = f"{shlex.quote(dev)} rnnkit" if dev else "rnnkit"
+    commands = recipe.next_commands(model_path, rnnkit=rnnkit)
+    width = max(len(command) for command, _ in commands)
+    typer.echo("\nNext, from this folder:")
+    for command, comment in commands:
+        typer.echo(f"  {command:<{width}}   # {comment}")
+    if dev:
+        activate = shlex.quote(os.path.relpath(Path(sys.prefix) / "bin" / "activate"))
+        typer.echo(f"(or `source {activate}` once, then `rnnkit ...` for `{rnnkit} ...`)")

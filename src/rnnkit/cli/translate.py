@@ -3,9 +3,11 @@
 ``translate`` prints one output line per input (the text argument, ``--file`` lines, or
 stdin lines with ``-``). ``chat`` reads messages from stdin, one a line, until end of input
 or ``/quit``, and answers each (the bot's previous reply is the context of the next
-message). Errors (a model of another task, an empty text, a file that is not UTF-8) print
-one line on stderr and exit with status 2, never a traceback; in ``chat`` a bad line
-prints the error and the loop goes on.
+message): on a terminal it prompts ``you> `` and prints ``bot> REPLY``; with piped input it
+prints only the replies, one line per message, so it can be scripted. Errors (a model of
+another task, an empty text, a file that is not UTF-8) print one line on stderr and exit
+with status 2, never a traceback; in ``chat`` a refused message prints its error on stderr
+and the loop goes on.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.advice import for_the_shell
 from rnnkit.errors import ConfigError, DataError, RnnkitError, problem
 
 QUIT = "/quit"
+PROMPT = "you> "
 
 
 def _load(model: Path, command: str):
@@ -53,7 +57,7 @@ def translate(model: Path = typer.Argument(..., help="Seq2Seq model file (.rnnki
                                   lexicon_bonus):
             typer.echo(line)
     except RnnkitError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"error: {for_the_shell(str(err), {'--encoding'})}", err=True)
         raise typer.Exit(2)
 
 
@@ -101,6 +105,8 @@ def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnki
                                        "twice in a reply (0 = off; default the model's).")) -> None:
     """Chat with a sequence-to-sequence model: type a message per line; /quit or end of input stops.
 
+    On a terminal: a "you> " prompt and "bot> REPLY" lines. Piped: one reply per message line.
+
     Example: rnnkit chat chitchat.rnnkit --temperature 0.7 --top-p 0.9 --seed 1
     """
     try:
@@ -109,8 +115,23 @@ def chat(model: Path = typer.Argument(..., help="Seq2Seq chat model file (.rnnki
     except RnnkitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2)
-    chat_loop(est, sys.stdin, typer.echo, temperature=temperature, top_k=top_k, top_p=top_p,
-              seed=seed, beam=beam, context=context, no_repeat=no_repeat)
+    terminal = sys.stdin.isatty()
+    if terminal:
+        typer.echo(f"chat with {model.name}; type {QUIT} or press Ctrl-D to stop", err=True)
+    chat_loop(est, _prompted_lines() if terminal else sys.stdin,
+              (lambda reply: typer.echo(f"bot> {reply}")) if terminal else typer.echo,
+              temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, beam=beam,
+              context=context, no_repeat=no_repeat)
+
+
+def _prompted_lines():
+    """Lines typed at a ``you> `` prompt, until end of input (Ctrl-D)."""
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            typer.echo("")  # end the prompt's line
+            return
 
 
 def decoding_check(temperature, top_k, top_p, seed, beam, no_repeat=None) -> None:
@@ -122,29 +143,29 @@ def decoding_check(temperature, top_k, top_p, seed, beam, no_repeat=None) -> Non
     Int(0, optional=True)("rnnkit chat", "no_repeat_ngram_size", no_repeat)
 
 
-def chat_loop(est, lines, echo, *, temperature: float = 0.8, top_k: int | None = None,
+def chat_loop(est, lines, say, complain=None, *, temperature: float = 0.8, top_k: int | None = None,
               top_p: float | None = 0.9, seed: int | None = None, beam: int | None = None,
               context: bool = True, no_repeat: int | None = None) -> list[tuple[str, str]]:
-    """Answer each line of ``lines`` until ``/quit``; returns the ``(message, reply)`` turns.
-    The n-th reply uses seed ``seed + n`` (so a session replays exactly with one seed)."""
-    echo(f"chat with {est.task_name} model; type {QUIT} or end the input to stop")
+    """Answer each line of ``lines`` until ``/quit`` (blank lines are skipped): ``say(reply)``
+    per message, ``complain(line)`` with the ``error: ...`` line of a message the model
+    refuses (default: on stderr), and the loop goes on. Returns the ``(message, reply)``
+    turns. The n-th reply uses seed ``seed + n`` (so a session replays exactly with one seed)."""
+    complain = complain or (lambda line: typer.echo(line, err=True))
     previous, turns = None, []
     for line in lines:
         message = line.strip()
         if message == QUIT:
             break
         if not message:
-            echo("(type a message, or /quit)")
             continue
         try:
             answer = est.reply(message, previous if context else None, temperature=temperature,
                                top_k=top_k, top_p=top_p, beam=beam, no_repeat_ngram_size=no_repeat,
                                seed=None if seed is None else seed + len(turns))
         except RnnkitError as err:
-            echo(f"error: {err}")
+            complain(f"error: {err}")
             continue
-        echo(f"> {message}")
-        echo(f"bot: {answer}")
+        say(answer)
         previous = answer
         turns.append((message, answer))
     return turns

@@ -22,6 +22,8 @@ import pandas as pd
 
 from rnnkit.errors import ConfigError, unknown_name
 
+QUIET = {"progress": "none"}  # each trial or run prints its own line; a config may set progress
+
 TASKS = ("forecast", "classify-text")
 HOLDOUT_SHARE = 0.2  # classify-text without a test split: the last share of the texts
 LATENCY_CALLS = 7  # predict() calls timed after one warm-up; the median is reported
@@ -113,7 +115,7 @@ def run_forecast(cfg, settings: dict, origins: int, frame=None, columns=None,
 
     if frame is None:
         frame, columns = forecast_data(cfg)
-    est = Forecaster(**{**cfg.model, **cfg.train, **settings})
+    est = Forecaster(**{**QUIET, **cfg.model, **cfg.train, **settings})
     time_col, id_col = columns.get("time"), columns.get("id")
     history = history_before(frame, time_col, id_col, est.config.horizon * origins)
     # 1. fit on the history only (timed), 2. score the held-out windows with the baselines
@@ -137,7 +139,7 @@ def run_text(cfg, settings: dict, data=None, latency: bool = True) -> tuple[RunR
     from rnnkit.tasks.classify_text import TextClassifier
 
     (X, y), (Xt, yt) = data if data is not None else text_data(cfg)
-    est = TextClassifier(**{**cfg.model, **cfg.train, **settings})
+    est = TextClassifier(**{**QUIET, **cfg.model, **cfg.train, **settings})
     started = time.perf_counter()
     est.fit(X, y)
     train_s = time.perf_counter() - started

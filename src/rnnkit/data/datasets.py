@@ -2,14 +2,18 @@
 
 Each entry knows which package carries it, how to load it as a tidy pandas DataFrame and
 which columns are the time, the targets and (for many series) the id. A loader whose
-package is missing raises an error that names the install command. See
-``rnnkit datasets list`` and ``rnnkit datasets export NAME``.
+package is missing raises an error that names the install command. :func:`export` writes a
+set to the file layout its task reads (a CSV, unless the set has a writer of its own, such
+as the text records of a language model or the generated speech corpus). The task modules
+register their own sets (japanese-vowels, yahoo, fine-food, ding-de-en, chitchat, fortunes)
+when imported. See ``rnnkit datasets list`` and ``rnnkit datasets export NAME``.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -30,8 +34,15 @@ class DatasetInfo:
     id: str | None = None  # series id column (long format)
     freq: str | None = None  # pandas frequency of the time column
     season: int | None = None  # seasonal period in steps
-    kind: str = "series"  # "series", "classification" or "anomaly"
+    kind: str = "series"  # "series", "classification", "anomaly" or the task name of a text/audio set
     extra: dict = field(default_factory=dict)
+    writer: Callable[[Path], str] | None = None  # writes the set to a path, returns what it wrote
+    suffix: str = ".csv"  # of the default export path, NAME + suffix ("" for a folder)
+
+    @property
+    def task(self) -> str:
+        """The task this set trains (``forecast`` for plain series)."""
+        return {"series": "forecast", "classification": "classify-series"}.get(self.kind, self.kind)
 
 
 def _require(module: str, package: str):
@@ -90,6 +101,26 @@ REGISTRY: dict[str, DatasetInfo] = {
 }
 
 
+def _no_frame() -> pd.DataFrame:
+    raise DataError("the speech corpus is generated, not loaded: write it with rnnkit datasets "
+                    "make-speech OUT (or rnnkit.data.speech.make_speech_corpus(OUT)), then read "
+                    "OUT/manifest.csv")
+
+
+def _write_speech(path: Path) -> str:
+    from rnnkit.data.speech import make_speech_corpus
+
+    manifest = make_speech_corpus(path, progress=True)
+    return f"wrote {len(manifest)} WAV files and {path / 'manifest.csv'}"
+
+
+REGISTRY["speech"] = DatasetInfo(
+    "speech", "espeak-ng flite sox (apt)", "synthetic spoken digits and commands; dev and test "
+    "hold out whole voices. Export makes OUT/wav/ and OUT/manifest.csv in a few minutes "
+    "(options: rnnkit datasets make-speech)", _no_frame, targets=("transcript",), kind="asr",
+    writer=_write_speech, suffix="")
+
+
 def register(info: DatasetInfo) -> DatasetInfo:
     """Add a data set to the registry (used by the task modules for their own sets)."""
     REGISTRY[info.name] = info
@@ -106,3 +137,15 @@ def info(name: str) -> DatasetInfo:
 def load(name: str) -> pd.DataFrame:
     """Load data set ``name`` as a DataFrame."""
     return info(name).loader()
+
+
+def export(name: str, path: str | Path | None = None) -> str:
+    """Write data set ``name`` to ``path`` (default ``NAME`` + its suffix, e.g. ``NAME.csv``)
+    in the layout its task reads; returns a line that says what was written."""
+    entry = info(name)
+    path = Path(path) if path is not None else Path(name + entry.suffix)
+    if entry.writer is not None:
+        return entry.writer(path)
+    frame = entry.loader()
+    frame.to_csv(path, index=False)
+    return f"wrote {len(frame)} rows x {frame.shape[1]} columns to {path}"

@@ -2,9 +2,12 @@
 
 :func:`read_series` validates everything a forecaster or detector needs and says exactly
 what is wrong otherwise: an empty file, a missing or misspelled column (with the nearest
-name), a time column that does not parse, non-numeric values, duplicate timestamps,
-missing values and irregular timestamps (naming the rows and the options
-``fill="interpolate"`` and ``freq=``).
+name while fitting; with the file's columns when a fitted model needs it), a time column
+that does not parse, non-numeric values, duplicate timestamps, missing values and
+irregular timestamps (naming the rows and the options ``fill="interpolate"`` and ``freq=``).
+
+:func:`select_split` picks the rows to score from a table with a ``split`` column, and
+:func:`require_columns` checks the columns a file layout needs (a panel, a table of texts).
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ class SeriesSet:
         return len(self.ids)
 
 
-def read_table(data) -> pd.DataFrame:
-    """A DataFrame from a DataFrame or a CSV / Parquet path, refusing empty input."""
+def read_table(data, encoding: str = "utf-8") -> pd.DataFrame:
+    """A DataFrame from a DataFrame or a CSV (decoded with ``encoding``) / Parquet path,
+    refusing empty input."""
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
-        frame = _read_path(Path(data))
+        frame = _read_path(Path(data), encoding)
     else:
         raise DataError(problem("data", expected="a pandas DataFrame or a CSV/Parquet path",
                                 got=type(data).__name__))
@@ -56,7 +60,7 @@ def read_table(data) -> pd.DataFrame:
     return frame
 
 
-def _read_path(path: Path) -> pd.DataFrame:
+def _read_path(path: Path, encoding: str) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"data file {str(path)!r} does not exist (check the path)")
     if path.stat().st_size == 0:
@@ -64,20 +68,73 @@ def _read_path(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(path)
-        return pd.read_csv(path)
+        return pd.read_csv(path, encoding=encoding)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"data file {str(path)!r} has no columns: {err}") from err
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+    except UnicodeDecodeError as err:
+        raise DataError(problem(f"data file {str(path)!r}", expected=f"{encoding} text",
+                                got=f"the byte {err.object[err.start:err.start + 1]!r}, not valid "
+                                    f"{encoding} ({err.reason})",
+                                fix='pass the file\'s encoding, e.g. encoding="latin-1" or '
+                                    'encoding="cp1252", or re-save the file as UTF-8')) from None
+    except LookupError:
+        raise DataError(problem("data file encoding", expected="a codec Python knows (e.g. "
+                                "'utf-8', 'latin-1')", got=repr(encoding))) from None
+    except (pd.errors.ParserError, ValueError) as err:
         raise DataError(f"data file {str(path)!r} could not be read as "
                         f"{'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'}: "
                         f"{err}") from err
 
 
-def check_columns(frame: pd.DataFrame, names: list[str], role: str) -> None:
-    """Every name must be a column; an unknown one gets the nearest valid name."""
-    for name in names:
-        if name not in frame.columns:
-            raise DataError(unknown_name(f"{role} column", name, map(str, frame.columns)))
+def select_split(frame: pd.DataFrame, split: str | None = None, where: str = "data"
+                 ) -> tuple[pd.DataFrame, str | None]:
+    """The rows to score, and a note that says which when not all (for the report).
+
+    ``split=None`` (automatic): with a ``split`` column that has ``test`` rows, only those
+    (an exported data set holds its training rows too); otherwise every row. ``"all"``:
+    every row. Any other value: the rows of that split (the table needs the column)."""
+    column = frame["split"].astype(str) if "split" in frame.columns else None
+    if split == "all" or (split is None and (column is None or not (column == "test").any())):
+        return frame, None
+    split = split or "test"
+    if column is None:
+        raise DataError(problem(f"{where}: split {split!r}", expected="a 'split' column",
+                                got=f"columns {[str(c) for c in frame.columns]}",
+                                fix="leave the split out (or pass 'all') to score every row"))
+    chosen = frame[column == split]
+    if chosen.empty:
+        raise DataError(problem(f"{where}: split {split!r}", expected="rows of that split",
+                                got=f"none; the split column holds {sorted(column.unique())[:10]}",
+                                fix="choose one of those, or 'all' for every row"))
+    return chosen, f"the rows with split == {split!r} ({len(chosen)} of {len(frame)})"
+
+
+def check_columns(frame: pd.DataFrame, names: list[str], role: str, *, model: str | None = None,
+                  source=None) -> None:
+    """Every name must be a column. While fitting (``model`` None) an unknown one gets the
+    nearest valid name; when a fitted ``model`` (e.g. ``"Forecaster"``) needs it, the error
+    says the data lacks the model's column and lists the columns the data has."""
+    missing = [name for name in names if name not in frame.columns]
+    if not missing:
+        return
+    if model is None:
+        raise DataError(unknown_name(f"{role} column", missing[0], map(str, frame.columns)))
+    where = f"file {str(source)!r}" if isinstance(source, (str, Path)) else "data"
+    their = "columns " + ", ".join(map(repr, missing)) if len(missing) > 1 else f"column {missing[0]!r}"
+    raise DataError(f"{where} lacks the {their} that this {model} was fitted with; the {where.split()[0]} "
+                    f"has: {', '.join(map(str, frame.columns))} (rename a column to "
+                    f"{missing[0]!r}, or use a file with the model's columns)")
+
+
+def require_columns(frame: pd.DataFrame, names: list[str], what: str, source=None) -> None:
+    """The columns a file layout needs (``what``, e.g. ``"a panel table"``): a missing one is
+    an error that names the layout's columns and lists the file's."""
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        where = f"file {str(source)!r}" if isinstance(source, (str, Path)) else "data"
+        raise DataError(f"{where} has no column {missing[0]!r}: {what} needs the columns "
+                        f"{', '.join(names)}; the {where.split()[0]} has: "
+                        f"{', '.join(map(str, frame.columns))}")
 
 
 def numeric_column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -103,13 +160,14 @@ def parse_times(frame: pd.DataFrame, time: str) -> pd.Series:
 
 def read_series(data, *, time: str, targets: list[str], id: str | None = None,
                 past: list[str] = (), static: list[str] = (), freq: str | None = None,
-                fill: str | None = None) -> SeriesSet:
-    """Validate ``data`` and return regular, complete series (see the module docstring)."""
+                fill: str | None = None, model: str | None = None) -> SeriesSet:
+    """Validate ``data`` and return regular, complete series (see the module docstring).
+    ``model`` names the fitted estimator that needs these columns (for its error message)."""
     if fill not in FILLS:
         raise DataError(unknown_name("fill", str(fill), [str(f) for f in FILLS]))
     frame = read_table(data)
     names = [time, *targets, *past, *static] + ([id] if id else [])
-    check_columns(frame, names, "data")
+    check_columns(frame, names, "data", model=model, source=data)
     frame = frame.copy()
     frame[time] = parse_times(frame, time)
     for name in [*targets, *past, *static]:

@@ -3,6 +3,8 @@
 >>> import rnnkit
 >>> report = rnnkit.export.to_onnx(estimator, "model.onnx")                 # doctest: +SKIP
 >>> print(report)                                                           # doctest: +SKIP
+>>> feeds = rnnkit.export.forecast_inputs(forecaster, df)  # the graph's inputs   # doctest: +SKIP
+>>> rnnkit.export.forecast_frame(forecaster, df, out)      # its output as predict's frame  # doctest: +SKIP
 
 See ``docs/export.md``: the sequence graph (dynamic batch and length), the step graph
 (state in and out, for streaming), what each extra maps to and the limits. Each task's
@@ -17,7 +19,8 @@ from rnnkit.export import (  # noqa: F401
                            lm,  # registers each task's adapter
 )
 from rnnkit.export.base import Adapter, adapter_for, register_adapter
+from rnnkit.export.feeds import forecast_frame, forecast_inputs
 from rnnkit.export.onnx import KINDS, ExportReport, ParityError, to_onnx
 
 __all__ = ["to_onnx", "ExportReport", "ParityError", "KINDS", "Adapter", "adapter_for",
-           "register_adapter"]
+           "register_adapter", "forecast_inputs", "forecast_frame"]

@@ -41,29 +41,36 @@ def inspect_forecaster(model, data, *, series=None) -> Inspection:
     ahead = _labels(future_times(sset.times[i][-1], sset.freq, H))
     names = list(sset.targets)
     with torch.no_grad():
-        point = model.likelihood_.summarize(net(past, future, static))[0]  # (1, H, C) scaled
+        point, lower, upper = model.likelihood_.summarize(net(past, future, static))  # (1, H, C) scaled
     forecast = inputs.to_data_units(point.double().numpy())[0]  # (H, C)
+    bounds = {} if lower is None else {  # the interval predict gives, in data units
+        "lower": inputs.to_data_units(lower.double().numpy())[0],
+        "upper": inputs.to_data_units(upper.double().numpy())[0],
+        "level": model.likelihood_.interval_level}
     history = np.asarray(sset.values[i][-L:], dtype=np.float64)  # (L, C)
 
     key = "" if sset.ids[i] is None else f" {sset.ids[i]}"
     insp = Inspection(f"rnnkit inspect: forecaster, series{key or ' (one)'}", _input_html(times, history, names, ahead, forecast))
     insp.summary = {"task": "forecast", "cell": model.config.cell, "hidden size": str(model.config.hidden_size),
                     "layers": str(model.config.num_layers), "lookback": str(L), "horizon": str(H)}
-    insp.add("input", figures.series_plot(times, history, ahead, forecast, names, "input window and forecast"),
-             f"The {L} steps the encoder reads and the {H}-step point forecast.",
-             history=history, forecast=forecast)
+    insp.add("input", figures.series_plot(times, history, ahead, forecast, names,
+                                          f"input window and {H}-step forecast", **bounds),
+             f"The {L} steps the encoder reads and the {H}-step point forecast"
+             + (f", its {bounds['level']:.0%} interval shaded." if bounds else "."),
+             history=history, forecast=forecast, **{k: v for k, v in bounds.items() if k != "level"})
     columns = names + list(sset.past_names) + (feature_names(sset.freq) if model.config.calendar else [])
     insp.add("features", figures.heatmap(past[0].double().numpy(), "scaled inputs x_t", times, vmin=-3, vmax=3,
-                                         ylabel="feature"),
+                                         ylabel="feature", xlabel="time", rows=columns),
              "What the network reads per step (scaled): " + ", ".join(columns) + ".", values=past[0].numpy())
     trace = trace_layer(net.encoder, past[0])
-    add_unrolled(insp, trace, times, "encoder", "encoder")
+    add_unrolled(insp, trace, times, "encoder", "encoder", axis="time")
 
     def first_step(x):  # the point forecast of the first step ahead, first target (scaled)
         return model.likelihood_.summarize(net(x[None], future, static))[0][0, 0, 0]
 
     norms = gradient_reach(first_step, past[0])
-    insp.add("gradient", figures.gradient_plot(norms, "gradient reaching each input step (forecast 1 step ahead)", times),
+    insp.add("gradient", figures.gradient_plot(norms, "gradient reaching each input step (forecast 1 step ahead)",
+                                               times, xlabel="input time"),
              f"‖∂ŷ_(t+1) / ∂x_s‖ per input step s (log scale); {reach_steps(norms)} of {L} steps get at "
              "least 1e-3 of the largest gradient.", norms=norms)
     return insp

@@ -47,14 +47,15 @@ def inspect_text_classifier(model, text: str) -> Inspection:
     insp.add("attention", figures.token_weights(tokens, weights, "attention pooling weight per token"),
              "How much each token's state contributes to the text's summary (sums to 1).", weights=weights)
     trace = trace_layer(single.encoder, embedded)
-    add_unrolled(insp, trace, tokens, "encoder", "encoder" + of)
+    add_unrolled(insp, trace, tokens, "encoder", "encoder" + of, axis="token")
 
     def class_logit(e):
         with EmbeddingSwap(single.embedding, e):
             return single(ids, lengths)[0, k]
 
     norms = gradient_reach(class_logit, embedded)
-    insp.add("gradient", figures.gradient_plot(norms, f"gradient of the '{label}' logit reaching each token", tokens),
+    insp.add("gradient", figures.gradient_plot(norms, f"gradient of the '{label}' logit reaching each token", tokens,
+                                               xlabel="token"),
              f"‖∂ logit('{label}') / ∂ e_t‖ per token embedding e_t{of}; {reach_steps(norms)} of {len(tokens)} "
              "tokens get at least 1e-3 of the largest.", norms=norms)
     return insp

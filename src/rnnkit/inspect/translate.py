@@ -55,8 +55,9 @@ def inspect_seq2seq(model, text: str) -> Inspection:
              weights=weights)
     with torch.no_grad():
         embedded = net.source_embedding(src)[0]  # (S, E)
-    add_unrolled(insp, trace_layer(net.encoder, embedded), source, "encoder", "encoder")
-    add_unrolled(insp, trace_layer(net.decoder, dec_inputs, dec_h0), output, "decoder", "decoder")
+    add_unrolled(insp, trace_layer(net.encoder, embedded), source, "encoder", "encoder", axis="source token")
+    add_unrolled(insp, trace_layer(net.decoder, dec_inputs, dec_h0), output, "decoder", "decoder",
+                 axis="output token")
 
     def log_likelihood(e):
         with EmbeddingSwap(net.source_embedding, e):
@@ -65,7 +66,7 @@ def inspect_seq2seq(model, text: str) -> Inspection:
 
     norms = gradient_reach(log_likelihood, embedded)
     insp.add("gradient", figures.gradient_plot(norms, "gradient of log p(output) "
-                                               "reaching each source token", source),
+                                               "reaching each source token", source, xlabel="source token"),
              f"‖∂ log p(output | source) / ∂ e_s‖ per source token; {reach_steps(norms)} of {len(source)} "
              "tokens get at least 1e-3 of the largest.", norms=norms)
     return insp

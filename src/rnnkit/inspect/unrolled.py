@@ -13,8 +13,9 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_").lower()
 
 
-def add_unrolled(insp: Inspection, trace: LayerTrace, labels: list[str], prefix: str, what: str) -> None:
-    """Pictures of ``trace`` into ``insp``:
+def add_unrolled(insp: Inspection, trace: LayerTrace, labels: list[str], prefix: str, what: str,
+                 axis: str = "step") -> None:
+    """Pictures of ``trace`` into ``insp`` (``axis`` names the x axis, one ``labels`` entry a step):
 
     * ``{prefix}_hidden_l{k}``: the hidden state ``h_t`` of layer ``k`` (directions side by
       side, as the layer outputs them), ``(T, D*P)``;
@@ -27,7 +28,7 @@ def add_unrolled(insp: Inspection, trace: LayerTrace, labels: list[str], prefix:
         hidden = np.concatenate([d.h for d in parts], axis=1)  # (T, D*P)
         insp.add(f"{prefix}_hidden_l{k}", figures.heatmap(
             hidden, f"{what}: hidden state h_t, layer {k}" + (" (forward | backward units)" if len(parts) > 1 else ""),
-            labels), f"{what}, layer {k}: each column is one step's hidden state h_t (red +, blue −); "
+            labels, xlabel=axis), f"{what}, layer {k}: each column is one step's hidden state h_t (red +, blue −); "
                      "a unit that stays one colour carries memory across those steps.", values=hidden)
         for d in parts:
             if not d.gates:
@@ -39,7 +40,7 @@ def add_unrolled(insp: Inspection, trace: LayerTrace, labels: list[str], prefix:
                 items.append((f"cell state c (÷{scale:.2g})", d.c / scale, -1.0, 1.0))
                 arrays["cell_state"] = d.c
             name = f"{prefix}_gates_l{k}" + ("_backward" if d.reverse else "")
-            insp.add(name, figures.panels(items, f"{what}: gates, {d.name}", labels),
+            insp.add(name, figures.panels(items, f"{what}: gates, {d.name}", labels, xlabel=axis),
                      f"{what}, {d.name}: gate activations per step (sigmoid gates in [0, 1]; "
                      "a forget/update gate near 1 keeps the old state)"
                      + ("; the cell state c_t" if d.c is not None else "") + ".", **arrays)

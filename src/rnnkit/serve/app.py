@@ -27,6 +27,7 @@ from rnnkit.errors import RnnkitError, nearest
 from rnnkit.serve.adapters.base import Strict
 from rnnkit.serve.batching import QueueFull
 from rnnkit.serve.config import ServeConfig
+from rnnkit.serve.docs_ui import add_docs_routes, assets_dir
 from rnnkit.serve.metrics import ServerMetrics
 from rnnkit.serve.middleware import BodyTooLarge, Guard
 from rnnkit.serve.responses import error_json, error_responses
@@ -87,9 +88,16 @@ def create_app(config: ServeConfig, *, estimators: Optional[dict] = None) -> Fas
                 await s.close()
             executor.shutdown(wait=True)
 
+    assets = assets_dir()
     app = FastAPI(title="rnnkit model server", version=__version__, lifespan=lifespan,
                   description="Recurrent models served with dynamic batching and stateful "
-                              "streaming sessions. Errors: `{\"error\": {status, type, message}}`.")
+                              "streaming sessions. Errors: `{\"error\": {status, type, message}}`.",
+                  **({} if assets is None else {"docs_url": None, "redoc_url": None}))
+    if assets is not None:
+        add_docs_routes(app, assets)
+    else:
+        log.warning("package fastapi-offline not found: /docs and /redoc load their scripts from a "
+                    "CDN and stay blank offline (pip install 'rnnkit[serve]')")
     app.state.services, app.state.metrics, app.state.config = services, metrics, config
     _handlers(app)
     _common_routes(app, services, metrics, state)

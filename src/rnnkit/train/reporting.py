@@ -9,15 +9,37 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.curve import plot_curve
 
 CSV_NAME = "metrics.csv"
 CURVE_NAME = "training_curve.png"
 TENSORBOARD_DIR = "tensorboard"
+
+
+def format_eta(seconds: float) -> str:
+    """``42s``, ``3m05s`` or ``1h02m``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def format_batch(epoch: int, epochs: int, done: int, total: int | None, loss: float, metric: str,
+                 rate: float) -> str:
+    """A plain line inside a long epoch: ``epoch 1/20  batch 40/125  loss 0.5321  1.3 it/s  ETA 1m05s``."""
+    parts = [f"epoch {epoch}/{epochs}", f"batch {done}/{total}" if total else f"batch {done}",
+             f"loss {loss:.4f}{metric}", f"{rate:.1f} it/s"]
+    if total and rate > 0:
+        parts.append(f"ETA {format_eta((total - done) / rate)}")
+    return "  ".join(parts)
 
 
 def format_row(row: dict[str, Any], epochs: int) -> str:
@@ -34,7 +56,14 @@ def format_row(row: dict[str, Any], epochs: int) -> str:
 
 
 class Reporter:
-    """Progress bar or plain lines, plus metrics.csv, TensorBoard and the training curve."""
+    """Progress bar or plain lines, plus metrics.csv, TensorBoard and the training curve.
+
+    ``progress="auto"`` draws a bar (batches, loss, the monitored metric, rate, ETA) when
+    stderr is a terminal, and prints plain lines otherwise: one per epoch (losses, metric,
+    time), and inside an epoch longer than :attr:`plain_every` seconds one more line each
+    time that passes (batch, loss, rate, ETA)."""
+
+    plain_every = 30.0  # seconds between plain lines inside a long epoch
 
     def __init__(self, cfg: TrainConfig, out_dir: Path | None, enabled: bool) -> None:
         self.cfg, self.out_dir, self.enabled = cfg, out_dir, enabled
@@ -46,10 +75,15 @@ class Reporter:
         self.style = style if enabled else "none"
         self._bar = self._task = None
         self._metric = ""  # the monitored metric of the last epoch, shown on the bar
+        self._epoch = self._done = self._first = 0  # plain lines: where the epoch is
+        self._total: int | None = None
+        self._started = self._shown = 0.0
         self._writer = _open_tensorboard(out_dir) if enabled and cfg.tensorboard else None
 
     # -- progress ------------------------------------------------------------------
     def start_epoch(self, epoch: int, total: int | None, done: int = 0) -> None:
+        self._epoch, self._total, self._done, self._first = epoch, total, done, done
+        self._started = self._shown = time.perf_counter()
         if self.style != "bar":
             return
         if self._bar is None:
@@ -64,6 +98,14 @@ class Reporter:
     def batch(self, loss: float) -> None:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, stats=f"loss {loss:.4f}{self._metric}")
+        elif self.style == "plain":
+            self._done += 1
+            now = time.perf_counter()
+            if now - self._shown >= self.plain_every:
+                self._shown = now
+                rate = (self._done - self._first) / max(now - self._started, 1e-9)
+                print(format_batch(self._epoch, self.cfg.epochs, self._done, self._total, loss,
+                                   self._metric, rate), file=sys.stderr, flush=True)
 
     def end_epoch(self, row: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         if not self.enabled:
@@ -85,7 +127,7 @@ class Reporter:
     def finish(self, rows: list[dict[str, Any]], monitor: str) -> None:
         """Draw the training curve (at the end of fit)."""
         if self.enabled and self.out_dir is not None and rows:
-            plot_curve(rows, monitor, self.out_dir / CURVE_NAME)
+            plot_curve(rows, monitor, self.out_dir / CURVE_NAME, self.cfg.mode)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -131,23 +173,3 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
-
-
-def plot_curve(rows: list[dict[str, Any]], monitor: str, path: Path) -> None:
-    """Train loss and the monitored metric over the epochs, as a PNG (Agg, no pyplot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    epochs = [row["epoch"] for row in rows]
-    ax.plot(epochs, [row.get("train_loss", float("nan")) for row in rows], marker="o",
-            label="train_loss")
-    if monitor != "train_loss" and any(monitor in row for row in rows):
-        ax.plot(epochs, [row.get(monitor, float("nan")) for row in rows], marker="o", label=monitor)
-    ax.set_xlabel("epoch")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)

@@ -19,7 +19,7 @@ Trial 0 of a new study is the config as written (its values inside the space), s
 search starts from what it has to beat.
 
 At the end: ``best.toml`` (the config with the best settings, runnable by ``rnnkit train``),
-``best.rnnkit`` (the best settings fitted on all the data, as ``rnnkit train`` would), and
+``best.rnnkit`` (the best settings fitted on all the data), and
 ``tune.json`` with the trials and a holdout check of the default config against the best.
 """
 
@@ -36,6 +36,8 @@ from rnnkit.compare.recipes import forecast_data, history_before, run_forecast, 
 from rnnkit.errors import ConfigError, DataError, problem
 from rnnkit.tuning.space import TRAIN_KEYS, parse_space
 from rnnkit.tuning.toml_io import dumps
+
+QUIET = {"progress": "none"}  # each trial or run prints its own line; a config may set progress
 
 STUDY_NAME = "rnnkit-tune"
 VAL_SHARE = 0.2  # classify-text: share of the train split a trial is scored on
@@ -88,7 +90,7 @@ def forecast_objective(cfg, dims, folds: int, origins: int, trial_seeds: int = 1
             part = history_before(seen, time_col, id_col, window * (folds - 1 - fold))
             fold_scores = []
             for seed in _seeds(cfg, trial_seeds):  # one fit per seed, averaged
-                est = Forecaster(**{**cfg.model, **cfg.train, **settings, "seed": seed})
+                est = Forecaster(**{**QUIET, **cfg.model, **cfg.train, **settings, "seed": seed})
                 est.fit(history_before(part, time_col, id_col, window), **columns)
                 fold_scores.append(float(est.evaluate(part, origins=origins, baselines=()).table.loc["rnnkit", "MASE"]))
             scores.append(statistics.fmean(fold_scores))
@@ -187,8 +189,8 @@ def best_config(cfg, settings: dict) -> dict:
 
 
 def fit_best(cfg, settings: dict):
-    """The best settings fitted on all the data, as ``rnnkit train`` fits them."""
-    merged = {**cfg.model, **cfg.train, **settings}
+    """The best settings fitted on all the data (``rnnkit train`` holds the scored windows out)."""
+    merged = {**QUIET, **cfg.model, **cfg.train, **settings}
     if cfg.task == "forecast":
         from rnnkit.tasks.forecast import Forecaster
 

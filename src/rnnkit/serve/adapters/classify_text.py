@@ -22,8 +22,12 @@ from pydantic import BaseModel, Field
 
 from rnnkit.data.text.vocab import UNK_ID
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, register_adapter
+from rnnkit.serve.adapters.examples import known_text
 
 Label = Union[str, int, float, bool]
+# OpenAPI example candidates; a model that knows none gets a text of its own vocabulary
+EXAMPLES = ["Tasty, fresh and not too sweet. I would buy this again.", "This is good.",
+            "Das ist gut.", "C'est bon."]
 
 
 class TextInstance(Strict):
@@ -56,7 +60,7 @@ class TextClassifierAdapter(TaskAdapter):
                 "max_length": c.encoder_.max_length, "metrics": getattr(c, "metrics_", {})}
 
     def example_instance(self) -> dict:
-        return {"text": "Tasty, fresh and not too sweet. I would buy this again."}
+        return {"text": known_text(self.estimator.encoder_, EXAMPLES)}
 
     def drift_features(self):
         stats = getattr(self.estimator, "input_stats_", None) or {}

@@ -20,10 +20,12 @@ from pydantic import BaseModel, Field
 
 from rnnkit.errors import DataError
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, per_item, register_adapter
+from rnnkit.serve.adapters.examples import known_text
 from rnnkit.tasks.lm.stream import step_many
 
 MAX_TOKENS = 2000  # per instance
 MAX_REQUEST_TOKENS = 8192  # all instances of one request together: generation is sequential
+PROMPTS = ["The", "Der", "Le", "El"]  # OpenAPI example prompts; else the model's most frequent word
 
 
 class GenerateInstance(Strict):
@@ -70,10 +72,13 @@ class LanguageModelAdapter(TaskAdapter):
                 "vocabulary": len(lm.encoder_.vocab), "metrics": getattr(lm, "metrics_", {})}
 
     def example_instance(self) -> dict:
-        return {"prompt": "The ", "max_tokens": 40, "temperature": 0.8, "top_p": 0.95, "seed": 1}
+        return {"prompt": self._prompt(), "max_tokens": 40, "temperature": 0.8, "top_p": 0.95, "seed": 1}
 
     def example_step(self) -> dict:
-        return {"text": "The "}
+        return {"text": self._prompt()}
+
+    def _prompt(self) -> str:
+        return known_text(self.estimator.encoder_, PROMPTS, words=1) + " "
 
     def prepare(self, instance: GenerateInstance) -> Prepared:
         return Prepared(instance, max(1, instance.max_tokens))

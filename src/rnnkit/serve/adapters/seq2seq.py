@@ -4,6 +4,11 @@
 with ``"reply": true`` the model answers as a chat partner instead (sampled, with
 ``temperature``, ``top_k``, ``top_p``, ``seed`` and the previous turn as ``context``).
 Each instance is decoded on its own (beam search and sampling are sequential per text).
+
+The OpenAPI example fits the model: a chat message with ``"reply": true`` for a chat model
+(one whose sources hold ``<sep>``, the joint of context and message, or one fitted without
+the translation dictionary), else a text in the model's source language (see
+:mod:`~rnnkit.serve.adapters.examples`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,13 @@ from typing import Optional
 from pydantic import BaseModel, Field
 
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, per_item, register_adapter
+from rnnkit.serve.adapters.examples import known_text
+from rnnkit.tasks.seq2seq.features import SEP
+
+# "How are you?" in the languages a translation model most likely reads (German first)
+TRANSLATE = ["Wie geht es dir?", "How are you?", "Comment allez-vous ?", "¿Cómo estás?",
+             "Come stai?", "Hoe gaat het met je?", "Como você está?"]
+CHAT = ["Hi! How are you today?", "Hello, how are you?", "What do you like to do?"]
 
 
 class Seq2SeqInstance(Strict):
@@ -30,6 +42,12 @@ class Seq2SeqOutput(BaseModel):
     output: str
 
 
+def is_chat(model) -> bool:
+    """Whether ``model`` was fitted as a chat bot: its sources join context and message with
+    ``<sep>``, or it has no word dictionary (the translation baseline a chat fit skips)."""
+    return SEP in model.source_encoder_.vocab or getattr(model, "dictionary_", None) is None
+
+
 @register_adapter("seq2seq")
 class Seq2SeqAdapter(TaskAdapter):
     Instance, Prediction = Seq2SeqInstance, Seq2SeqOutput
@@ -38,7 +56,10 @@ class Seq2SeqAdapter(TaskAdapter):
         return {**super().describe(), "metrics": getattr(self.estimator, "metrics_", {})}
 
     def example_instance(self) -> dict:
-        return {"text": "Wie geht es dir?", "beam": 3}
+        encoder = self.estimator.source_encoder_
+        if is_chat(self.estimator):
+            return {"text": known_text(encoder, CHAT), "reply": True, "temperature": 0.8, "seed": 1}
+        return {"text": known_text(encoder, TRANSLATE), "beam": 3}
 
     def prepare(self, instance: Seq2SeqInstance) -> Prepared:
         return Prepared(instance, len(instance.text))

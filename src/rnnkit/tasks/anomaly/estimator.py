@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.data.frames import SeriesSet, read_series
+from rnnkit.data.frames import SeriesSet, check_columns, read_series, read_table
 from rnnkit.data.scaling import SeriesScaler
 from rnnkit.errors import BundleError, DataError, problem
 from rnnkit.tasks.anomaly import evaluation as ev
@@ -101,12 +101,17 @@ class AnomalyDetector(Estimator):
         scores = scores[~np.isnan(scores)][-cfg.buffer_size:]
         self.threshold_ = dynamic_threshold(scores, cfg.z_values, cfg.min_decrease)
 
-    def _read(self, data, freq: str | None, extra: list[str] = ()) -> SeriesSet:
-        """The validated series: channels as ``values[0]`` ``(T, C)``, ``extra`` columns as
-        ``past[0]``."""
+    def _read(self, data, freq: str | None, extra: list[str] = (), fitted: bool = False) -> SeriesSet:
+        """The validated series: channels as ``values[0]`` ``(T, C)``, ``extra`` columns (the
+        caller's, such as a label column) as ``past[0]``; ``fitted``: read for this fitted
+        model (a missing time or channel column is the model's)."""
         c = self.columns_
+        if fitted and extra:  # the caller's column (labels): a misspelling gets the nearest name
+            data = read_table(data)
+            check_columns(data, list(extra), "labels")
         return read_series(data, time=c["time"], targets=c["channels"], past=list(extra),
-                           freq=freq, fill=self.config.fill)
+                           freq=freq, fill=self.config.fill,
+                           model="AnomalyDetector" if fitted else None)
 
     def _check_length(self, T: int, need: int, rule: str, what: str) -> None:
         if T < need:
@@ -147,7 +152,7 @@ class AnomalyDetector(Estimator):
         anomaly (start, end, start_index, end_index, length, peak score, channels).
         """
         self.check_fitted()
-        series = self._read(data, self.freq_)
+        series = self._read(data, self.freq_, fitted=True)
         return self.detect_arrays(series.values[0], series.times[0])
 
     def detect_arrays(self, values: np.ndarray, index) -> Detection:
@@ -195,7 +200,7 @@ class AnomalyDetector(Estimator):
         ``data`` or an array of its length) on the points from ``start`` (a row position
         or a timestamp) on; see :mod:`rnnkit.tasks.anomaly.evaluation`."""
         self.check_fitted()
-        series = self._read(data, self.freq_, [labels] if isinstance(labels, str) else [])
+        series = self._read(data, self.freq_, [labels] if isinstance(labels, str) else [], fitted=True)
         values, times = series.values[0], series.times[0]
         if isinstance(labels, str):
             y = series.past[0][:, 0] > 0.5

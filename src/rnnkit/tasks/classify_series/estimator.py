@@ -32,7 +32,7 @@ from rnnkit.tasks.classify_series.inputs import as_series_list
 from rnnkit.tasks.classify_series.model import SequenceClassifierNet
 from rnnkit.tasks.classify_series.training import predict_logits, train_network
 from rnnkit.tasks.common import metrics as M
-from rnnkit.tasks.common.labels import as_labels, class_array, encode_labels, storable_classes
+from rnnkit.tasks.common.labels import as_labels, check_known_labels, class_array, encode_labels, storable_classes
 from rnnkit.tasks.common.report import ClassificationReport
 from rnnkit.tasks.core import BundleParts, Estimator
 from rnnkit.tasks.registry import register_task
@@ -106,26 +106,15 @@ class SequenceClassifier(Estimator):
         """Accuracy on ``(X, y)`` (scikit-learn's ``ClassifierMixin.score``)."""
         predicted = self.predict(X).tolist()
         truth = as_labels(y, len(predicted), "SequenceClassifier.score")
-        self._warn_unknown_labels(truth, "score")
+        check_known_labels(truth, self.classes_, "SequenceClassifier.score")
         return M.accuracy(truth, predicted)
-
-    def _warn_unknown_labels(self, truth: list, where: str) -> None:
-        """No label of ``y`` among ``classes_`` is legal but almost surely a mistake, such as
-        labels that came back from a CSV as numbers after training on strings."""
-        known = set(self.classes_.tolist())
-        if not any(label in known for label in truth):
-            seen = M.label_set(truth)[:5]
-            warnings.warn(f"SequenceClassifier.{where}: none of the labels in y is a class of this "
-                          f"model: expected some of {self.classes_.tolist()[:5]}, got {seen} "
-                          "(convert the labels to the type used in fit, e.g. y.astype(str))",
-                          UserWarning, stacklevel=3)
 
     def evaluate(self, X, y, *, baselines=B.NAMES) -> ClassificationReport:
         """Accuracy and macro-F1 of rnnkit and the ``baselines`` (fitted on the training set)
         on ``(X, y)``, side by side, with a confusion matrix per model."""
         scaled = self._scaled(X, "SequenceClassifier.evaluate")
         truth = as_labels(y, len(scaled), "SequenceClassifier.evaluate")
-        self._warn_unknown_labels(truth, "evaluate")
+        check_known_labels(truth, self.classes_, "SequenceClassifier.evaluate")
         codes = {"rnnkit": predict_logits(self.model_, scaled).argmax(1)}
         for name in self._baselines(baselines):
             train, train_codes = self.train_set_

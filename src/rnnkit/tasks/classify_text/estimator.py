@@ -44,7 +44,7 @@ from rnnkit.tasks.classify_text.inputs import is_multilabel, multi_labels, singl
 from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
 from rnnkit.tasks.classify_text.training import attention_weights, make_loss, predict_logits, train_network
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
-from rnnkit.tasks.common.labels import as_labels, class_array, storable_classes
+from rnnkit.tasks.common.labels import as_labels, check_known_labels, class_array, storable_classes
 from rnnkit.tasks.common.report import ClassificationReport
 from rnnkit.tasks.common.texts import as_texts, requested_baselines
 from rnnkit.tasks.core import BundleParts, Estimator
@@ -239,6 +239,7 @@ class TextClassifier(Estimator):
 
     def _score_single(self, report, probas, labels, n) -> None:
         truth = as_labels(labels, n, f"{WHO}.evaluate")
+        check_known_labels(truth, self.classes_, f"{WHO}.evaluate")
         names = M.label_set(self.classes_.tolist(), truth)
         for name, proba in probas.items():
             report.add_single_label(name, truth, self.classes_[proba.argmax(1)], names)

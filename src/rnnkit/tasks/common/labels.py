@@ -8,6 +8,7 @@ model are an array ``classes_`` ``(K,)`` and a label's code is its index there.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable
 
 import numpy as np
@@ -74,6 +75,42 @@ def storable_classes(classes: np.ndarray, who: str) -> list:
                                       got=f"{type(c).__name__} {c!r}",
                                       fix="map the labels to strings before fit"))
     return values
+
+
+def check_known_labels(truth: list, classes: np.ndarray, where: str) -> None:
+    """Labels to score against a model's ``classes``: when none of them is a class (labels of
+    another data set, or numbers read back from a CSV after fitting on strings) the scores
+    would be 0 without meaning, a :class:`DataError`; when some are not, a ``UserWarning``
+    (those rows count as errors). Both name the labels and the classes."""
+    known = set(classes.tolist())
+    unseen = [v for v in dict.fromkeys(truth) if v not in known]
+    if not unseen:
+        return
+    shown = f"{classes.tolist()[:10]}" + (f" (and {len(classes) - 10} more)" if len(classes) > 10 else "")
+    if len(unseen) == len(set(truth)):
+        raise DataError(problem(f"{where}: labels", expected=f"some of the model's classes {shown}",
+                                got=f"{unseen[:10]}, none of them a class",
+                                fix="check the label column; numbers read from a CSV where the model "
+                                    "learned strings need converting, e.g. y.astype(str)"))
+    n = sum(v not in known for v in truth)
+    warnings.warn(f"{where}: {n} of {len(truth)} labels are none of the model's classes: "
+                  f"{unseen[:10]} (classes {shown}); those rows count as errors", UserWarning,
+                  stacklevel=3)
+
+
+def like_classes(labels: list, classes: np.ndarray) -> list:
+    """``labels`` read from a table, in the type of the model's ``classes``: integer labels
+    (``1``, ``2.0``) become strings (``"1"``, ``"2"``) when the classes are strings, as a CSV
+    gives back numbers for labels such as ``"1"``; anything else is returned as it is."""
+    if not all(isinstance(c, str) for c in classes.tolist()):
+        return labels
+
+    def text(v):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return v
+        return str(int(v)) if float(v).is_integer() else str(v)
+
+    return [text(v) for v in labels]
 
 
 def stratified_split(codes: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

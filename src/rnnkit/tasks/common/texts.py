@@ -1,12 +1,16 @@
-"""Input handling the text tasks share (classify-text, lm, seq2seq)."""
+"""Input handling the text tasks share (classify-text, lm, seq2seq): checking texts, reading
+them from files, the baselines asked for."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
+from rnnkit.data.frames import require_columns
 from rnnkit.data.text.encoder import warn_user
+from rnnkit.data.text.reading import read_text, read_text_table
 from rnnkit.errors import ConfigError, DataError, problem
 
 
@@ -48,3 +52,29 @@ def requested_baselines(names, known: str, where: str, *, kept: bool, what: str)
                   f"{what} baseline is skipped")
         return []
     return names
+
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+
+
+def read_texts_table(path, columns: list[str], what: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """A CSV (``.tsv``: tab-separated) with a header row, decoded with ``encoding``; each of
+    ``columns`` must be there (``what`` names the layout in the error, e.g. ``"a table of
+    texts"``)."""
+    path = Path(path)
+    frame = read_text_table(path, encoding, sep=TABLE_SUFFIXES.get(path.suffix.lower(), ","))
+    require_columns(frame, columns, what, path)
+    return frame
+
+
+def read_input_texts(path, column: str, encoding: str = "utf-8") -> list[str]:
+    """The texts of a file: column ``column`` of a ``.csv`` / ``.tsv`` table, else one text per
+    line of a text file (blank lines skipped)."""
+    path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return read_texts_table(path, [column], f"a table with a {column!r} column", encoding)[column].tolist()
+    lines = [line for line in read_text(path, encoding).splitlines() if line.strip()]
+    if not lines:
+        raise DataError(problem(f"text file {str(path)!r}", expected="one text per line",
+                                got="no line with text", fix="check the path"))
+    return lines

@@ -71,8 +71,10 @@ class Report:
         fig, ax = plt.subplots(figsize=(6, 0.5 * len(values) + 1.2))
         ax.barh([str(i) for i in values.index], values.to_numpy())
         ax.invert_yaxis()
+        by = group or table.index.name or "model"
         ax.set_xlabel(metric)
-        ax.set_title(f"{metric} by {group or (table.index.name or 'model')}")
+        ax.set_ylabel(by)
+        ax.set_title(f"{metric} by {by}")
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=120)

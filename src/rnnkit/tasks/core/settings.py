@@ -98,8 +98,8 @@ class TrainSettings(Settings):
     #                                 optimizer steps (a time budget); None = no limit
     seed: int = setting(0, Int(0))
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or a torch device string
-    progress: str = setting("none", Choice(*PROGRESS))  # "auto" (a bar on a terminal), "bar",
-    #                                 "plain" or "none"
+    progress: str = setting("auto", Choice(*PROGRESS))  # "auto": a bar on a terminal, a line
+    #                                 per epoch otherwise; "bar", "plain" or "none"
 
     @property
     def plateau_epochs(self) -> int:

@@ -109,11 +109,13 @@ class Forecaster(Estimator):
         self.train_end_ = {str(k): str(t[-1]) for k, t in zip(series.ids, series.times)}
         return self
 
-    def _read(self, data, freq: str | None) -> SeriesSet:
-        """The validated series of ``data`` (the fitted columns), resampled to ``freq``."""
+    def _read(self, data, freq: str | None, fitted: bool = False) -> SeriesSet:
+        """The validated series of ``data`` (the fitted columns), resampled to ``freq``;
+        ``fitted``: read for this fitted model (a missing column is the model's)."""
         c = self.columns_
         return read_series(data, time=c["time"], targets=c["targets"], id=c["id"], past=c["past"],
-                           static=c["static"], freq=freq, fill=self.config.fill)
+                           static=c["static"], freq=freq, fill=self.config.fill,
+                           model="Forecaster" if fitted else None)
 
     def _to_model_units(self, series: SeriesSet) -> SeriesSet:
         """The series as the network sees them: log-transformed when ``transform="log"``."""
@@ -202,7 +204,7 @@ class Forecaster(Estimator):
         the fitted target, covariate and id columns, checked and at the model's frequency;
         ``values[i]`` is ``(T_i, C)`` in data units."""
         self.check_fitted()
-        return self._read(data, self.freq_)
+        return self._read(data, self.freq_, fitted=True)
 
     def network_inputs(self, data, index: int = 0) -> NetworkInputs:
         """The tensors the network reads to forecast the ``horizon`` steps after the last row
@@ -230,9 +232,12 @@ class Forecaster(Estimator):
         series = self.read(data)
         self._check_length(series, self.config.lookback, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
-        return self._frame(series, pairs, self._forecast(series, pairs))
+        return self.forecast_table(series, pairs, self._forecast(series, pairs))
 
-    def _frame(self, series: SeriesSet, pairs, f: "bt.Forecasts") -> pd.DataFrame:
+    def forecast_table(self, series: SeriesSet, pairs, f: "bt.Forecasts") -> pd.DataFrame:
+        """Forecasts in data units -> the DataFrame :meth:`predict` returns: for each
+        ``(series, origin)`` pair, ``horizon`` rows (time, ``step``, and per target the point
+        forecast and ``_lower`` / ``_upper`` bounds). ``f`` holds ``(W, H, C)`` arrays."""
         c, H, rows = self.columns_, self.config.horizon, []
         for w, (i, o) in enumerate(pairs):
             times = future_times(series.times[i][o - 1], series.freq, H)

@@ -38,6 +38,7 @@ def plot_backtest(result, path, *, series: int = 0, target: int = 0, context: in
         ax.axvline(times[o], color="grey", lw=0.5, alpha=0.5)
     ax.set_title(title or f"Backtest of {s.targets[target]}: {len(windows)} origins")
     ax.set_ylabel(s.targets[target])
+    ax.set_xlabel("time")
     ax.legend(loc="upper left", ncol=4, fontsize=9)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()

@@ -5,6 +5,11 @@ records separated by a line holding ``%``; the ``.dat`` indexes, ``.u8`` links a
 subfolders such as ``off/`` are skipped): about 15,000 records, 2.6 M characters. The
 split is by record: a seeded shuffle, then the first ``1 - test_fraction`` for training.
 Install it with ``apt-get install fortunes`` (nothing is downloaded at run time).
+
+In the data-set registry as ``fortunes``: ``rnnkit datasets export fortunes`` writes the
+training records to ``fortunes.txt`` and the held-out ones to ``fortunes.test.txt``, records
+separated by a blank line (blank lines inside a record become single newlines), the layout
+``LanguageModel.fit(path)`` and ``rnnkit evaluate`` read.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from rnnkit.data.datasets import DatasetInfo, register
 from rnnkit.data.text.reading import PathLike, read_text
 from rnnkit.errors import DataError, problem
 
@@ -70,6 +77,32 @@ def fortunes(split: str = "train", test_fraction: float = 0.1, seed: int = 0,
         return records
     train, test = split_indices(len(records), test_fraction, seed)
     return [records[i] for i in (train if split == "train" else test)]
+
+
+def fortunes_frame() -> pd.DataFrame:
+    """The fortune records as a table: ``text, split``."""
+    return pd.concat([pd.DataFrame({"text": fortunes(split), "split": split}) for split in ("train", "test")],
+                     ignore_index=True)
+
+
+def write_fortunes(path: Path) -> str:
+    """The training records to ``path``, the held-out ones beside it (``NAME.test.txt``), a
+    blank line between records."""
+    path = Path(path)
+    test_path = path.with_name(f"{path.stem}.test{path.suffix or '.txt'}")
+    counts = []
+    for split, target in (("train", path), ("test", test_path)):
+        records = ["\n".join(line for line in r.splitlines() if line.strip()) for r in fortunes(split)]
+        target.write_text("\n\n".join(records) + "\n", encoding="utf-8")
+        counts.append(len(records))
+    return (f"wrote {counts[0]} training records to {path} and {counts[1]} held-out records to "
+            f"{test_path} (a blank line between records)")
+
+
+register(DatasetInfo(
+    "fortunes", "fortunes (apt)", "15,217 Debian fortunes (2.5 M characters) for language models; "
+    "exported as NAME.txt (train) and NAME.test.txt (10% held out), a blank line between records",
+    fortunes_frame, targets=("text",), kind="lm", writer=write_fortunes, suffix=".txt"))
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look at the corpus

@@ -3,6 +3,7 @@ attentional decoder (Bahdanau or Luong attention, input feeding) for translation
 with greedy, beam and sampled decoding (settings in ``DecodingSettings``), BLEU / chrF
 evaluation against a word-by-word dictionary baseline, and attention heat-maps."""
 
+from rnnkit.tasks.seq2seq import datasets  # noqa: F401  (registers "ding-de-en" and "chitchat")
 from rnnkit.tasks.seq2seq.config import DecodingSettings, Seq2SeqConfig
 from rnnkit.tasks.seq2seq.estimator import Seq2Seq
 from rnnkit.tasks.seq2seq.evaluation import TranslationReport

@@ -20,6 +20,9 @@ Chit-chat. A conversation is a list of turns, each a list of consecutive message
 sender (joined with a space). Every turn after the first is a reply to the turn before it;
 the source is that message, preceded by the turn before it (the context) and
 :data:`SEP` when there is one. Conversations go whole to one split (hash of their id).
+
+Both are in the data-set registry (``ding-de-en``, ``chitchat``) as tables ``source, target,
+split`` (``rnnkit datasets export ding-de-en``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
+from rnnkit.data.datasets import DatasetInfo, register
 from rnnkit.data.text.reading import PathLike, iter_lines
 from rnnkit.data.text.tokenizers import WORD_PATTERN
 from rnnkit.errors import ConfigError, DataError, problem
@@ -211,3 +217,23 @@ def chitchat_pairs(split: str = "train", test_fraction: float = 0.1, context: bo
             sources.append(before + turns[i - 1])
             replies.append(turns[i])
     return sources, replies
+
+
+def pairs_frame(load) -> pd.DataFrame:
+    """The train and test pairs of ``load`` (:func:`ding_pairs`, :func:`chitchat_pairs`) as one
+    table: ``source, target, split``."""
+    parts = []
+    for split in ("train", "test"):
+        sources, targets = load(split)
+        parts.append(pd.DataFrame({"source": sources, "target": targets, "split": split}))
+    return pd.concat(parts, ignore_index=True)
+
+
+register(DatasetInfo(
+    "ding-de-en", "trans-de-en (apt)", "18,040 German -> English sentence pairs of the Ding "
+    "dictionary; 16,640 train / 1400 test, no sentence in two splits; columns source, target, "
+    "split", lambda: pairs_frame(ding_pairs), targets=("target",), kind="seq2seq"))
+register(DatasetInfo(
+    "chitchat", "chitchat_dataset", "131,557 (previous turn <sep> message -> reply) pairs of "
+    "7168 conversations; 10% of conversations test; columns source, target, split",
+    lambda: pairs_frame(chitchat_pairs), targets=("target",), kind="seq2seq"))

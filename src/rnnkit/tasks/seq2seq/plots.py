@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 
-def attention_figure(source: list[str], target: list[str], weights: np.ndarray):
+def attention_figure(source: list[str], target: list[str], weights: np.ndarray,
+                     title: str = "Attention: output token over source tokens"):
     """A matplotlib figure (Agg) of ``weights`` ``(len(target), len(source))``."""
     import matplotlib
 
@@ -21,9 +22,10 @@ def attention_figure(source: list[str], target: list[str], weights: np.ndarray):
     image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(S), labels=source, rotation=60, ha="right")
     ax.set_yticks(range(T), labels=target)
-    ax.set_xlabel("source")
-    ax.set_ylabel("output")
-    fig.colorbar(image, ax=ax, fraction=0.04)
+    ax.set_xlabel("source token")
+    ax.set_ylabel("output token")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.04, label="attention weight (row sums to 1)")
     fig.tight_layout()
     return fig
 
