@@ -120,13 +120,9 @@ def train(cfg, out: Path, resume: bool) -> None:
     save_model(est, out)
 
 
-def _is_chat(est) -> bool:
-    return est.dictionary_ is None  # a translator learns the word-by-word dictionary
-
-
 def _scores(est, sources: list[str], targets: list[str]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """BLEU / chrF with a few translations, or a chat model's perplexity with a few replies."""
-    if _is_chat(est):
+    if est.is_chat:
         table = pd.DataFrame({"perplexity": [est.perplexity(sources, targets)]},
                              index=pd.Index(["rnnkit"], name="model"))
         return table, [(m, est.reply(m, seed=0)) for m in MESSAGES]
@@ -158,7 +154,7 @@ def predict(est, data: Path, *, encoding: str = "utf-8") -> None:
     """One JSON line per source (a line of a text file, or the ``source`` column of a table):
     the translation, or a chat model's reply (beam search, deterministic)."""
     sources = read_pairs(data, target=None, encoding=encoding, where="rnnkit predict")["source"].tolist()
-    if _is_chat(est):
+    if est.is_chat:
         beam = est.config.decoding_settings.beam
         outputs = [est.reply(s, beam=beam) for s in sources]
     else:

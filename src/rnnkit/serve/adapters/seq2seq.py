@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, per_item, register_adapter
 from rnnkit.serve.adapters.examples import known_text
-from rnnkit.tasks.seq2seq.features import SEP
 
 # "How are you?" in the languages a translation model most likely reads (German first)
 TRANSLATE = ["Wie geht es dir?", "How are you?", "Comment allez-vous ?", "¿Cómo estás?",
@@ -42,12 +41,6 @@ class Seq2SeqOutput(BaseModel):
     output: str
 
 
-def is_chat(model) -> bool:
-    """Whether ``model`` was fitted as a chat bot: its sources join context and message with
-    ``<sep>``, or it has no word dictionary (the translation baseline a chat fit skips)."""
-    return SEP in model.source_encoder_.vocab or getattr(model, "dictionary_", None) is None
-
-
 @register_adapter("seq2seq")
 class Seq2SeqAdapter(TaskAdapter):
     Instance, Prediction = Seq2SeqInstance, Seq2SeqOutput
@@ -57,7 +50,7 @@ class Seq2SeqAdapter(TaskAdapter):
 
     def example_instance(self) -> dict:
         encoder = self.estimator.source_encoder_
-        if is_chat(self.estimator):
+        if self.estimator.is_chat:
             return {"text": known_text(encoder, CHAT), "reply": True, "temperature": 0.8, "seed": 1}
         return {"text": known_text(encoder, TRANSLATE), "beam": 3}
 

@@ -195,6 +195,14 @@ class Seq2Seq(Inference, Estimator):
         return math.exp(total / count)
 
     # ---- chat -------------------------------------------------------------------------------
+    @property
+    def is_chat(self) -> bool:
+        """Whether the model was fitted as a chat bot rather than a translator: its sources
+        join context and message with ``<sep>``, or it was fitted without the word-by-word
+        dictionary (``fit(..., dictionary=False)``, which a translator learns)."""
+        self.check_fitted()
+        return SEP in self.source_encoder_.vocab or getattr(self, "dictionary_", None) is None
+
     def reply(self, message: str, context: str | None = None, *, temperature: float = 0.8,
               top_k: int | None = None, top_p: float | None = 0.9, seed: int | None = None,
               beam: int | None = None, max_length: int | None = None,
