@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import time
 import warnings
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def _name() -> str:
     digest = hashlib.sha1()
     for p in SOURCES + HEADERS:
         digest.update(p.read_bytes())
-    digest.update(" ".join(CFLAGS + [torch.__version__, _cpu_model()]).encode())
+    digest.update(" ".join(CFLAGS + [torch.__version__, _cpu_model(), str(HERE)]).encode())  # a
+    # checkout of its own: two clones never rebuild one folder over each other
     return f"rnnkit_cpu_{digest.hexdigest()[:12]}"
 
 
@@ -58,6 +60,7 @@ def load(verbose: bool = False):
 
             build = cache_dir() / _name()
             build.mkdir(parents=True, exist_ok=True)
+            _drop_stale_lock(build / "lock")
             module = cpp_extension.load(name=_name(), sources=[str(p) for p in SOURCES],
                                         extra_cflags=CFLAGS, extra_ldflags=["-fopenmp"],
                                         extra_include_paths=[str(HERE)],
@@ -69,3 +72,15 @@ def load(verbose: bool = False):
             module = None
     _state["module"] = module
     return module
+
+
+STALE_LOCK_SECONDS = 600  # a build takes about a minute; an older lock is a killed build's
+
+
+def _drop_stale_lock(lock: Path) -> None:
+    """Remove the build lock a killed process left behind (torch waits on it forever)."""
+    try:
+        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            lock.unlink()
+    except OSError:
+        pass
