@@ -27,6 +27,19 @@ def serve(models: List[str] = typer.Argument(..., help="Model files; NAME=PATH s
           torch_threads: Optional[int] = typer.Option(None, help="Threads for network passes."),
           instance_id: Optional[str] = typer.Option(None, help="Prefix of this server's session ids, "
                                                     "for a load balancer that routes sessions by it."),
+          header_timeout: float = typer.Option(10.0, help="Seconds a client has to send the request "
+                                               "line and headers (408 after)."),
+          body_timeout: float = typer.Option(30.0, help="Seconds a client has to send the body once "
+                                             "the headers are in (408 after)."),
+          idle_timeout: float = typer.Option(5.0, help="Close a keep-alive connection idle this long (s)."),
+          max_header_bytes: int = typer.Option(32 << 10, help="Request line plus headers (431 above)."),
+          max_connections: int = typer.Option(1000, help="Open connections; more are refused (503)."),
+          graceful: float = typer.Option(10.0, help="On SIGTERM, longest wait for in-flight requests (s)."),
+          open_path: Optional[List[str]] = typer.Option(None, "--open-path", help="Path that needs no "
+                                                        "API key (repeatable; default /healthz and /readyz)."),
+          trusted_key: Optional[List[str]] = typer.Option(None, "--trusted-key", help="Public key file "
+                                                          "(from rnnkit keygen); serve only model files "
+                                                          "signed by one of them (repeatable)."),
           log_level: str = typer.Option("info", help="uvicorn log level (debug logs each request).")) -> None:
     """Serve models over HTTP: /v1/models/NAME/predict, streaming sessions, /metrics.
 
@@ -46,7 +59,11 @@ def serve(models: List[str] = typer.Argument(..., help="Model files; NAME=PATH s
                          max_queue=max_queue, max_body_bytes=max_body_bytes, request_timeout_s=timeout,
                          session_ttl_s=session_ttl, max_sessions=max_sessions,
                          api_key=api_key_from_env(api_key_env), torch_threads=torch_threads,
-                         instance_id=instance_id)
+                         instance_id=instance_id, header_timeout_s=header_timeout,
+                         body_timeout_s=body_timeout, idle_timeout_s=idle_timeout,
+                         max_header_bytes=max_header_bytes, max_connections=max_connections,
+                         graceful_s=graceful, open_paths=open_path or ["/healthz", "/readyz"],
+                         trusted_keys=trusted_key or [])
     run(config, host=host, port=port, workers=workers, log_level=log_level)
 
 

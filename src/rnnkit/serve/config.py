@@ -31,14 +31,25 @@ class ServeConfig:
     api_key: str | None = None     # when set, /v1/* needs it (Authorization: Bearer or X-API-Key)
     torch_threads: int | None = None  # intra-op threads for the network passes (None: torch default)
     instance_id: str | None = None  # prefix of session ids ("a-3f9c..."): a load balancer routes by it
+    # connections (see docs/serving.md, "Threat model")
+    header_timeout_s: float = 10.0  # request line and headers must arrive within this (408 after)
+    body_timeout_s: float = 30.0   # the body must arrive within this once the headers are in (408)
+    idle_timeout_s: float = 5.0    # a keep-alive connection with no request for this long is closed
+    max_header_bytes: int = 32 << 10  # request line plus headers (431 above it)
+    max_connections: int = 1000    # open connections; more are refused with 503 at once
+    graceful_s: float = 10.0       # on SIGTERM, longest wait for in-flight requests before exit
+    open_paths: list[str] = field(default_factory=lambda: ["/healthz", "/readyz"])  # need no API key
+    trusted_keys: list[str] = field(default_factory=list)  # public key files; when set, unsigned
+    #                                                        or foreign-signed model files are refused
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_queue", "max_instances", "max_steps", "max_body_bytes",
-                     "max_sessions"):
+                     "max_sessions", "max_header_bytes", "max_connections"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(problem(f"serve: {name}", expected="an int >= 1", got=repr(value)))
-        for name in ("max_wait_ms", "request_timeout_s", "session_ttl_s"):
+        for name in ("max_wait_ms", "request_timeout_s", "session_ttl_s", "header_timeout_s",
+                     "body_timeout_s", "idle_timeout_s", "graceful_s"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0 or value != value:
                 raise ConfigError(problem(f"serve: {name}", expected="a number >= 0", got=repr(value)))
@@ -49,6 +60,10 @@ class ServeConfig:
         if self.instance_id is not None and not re.match(r"^[A-Za-z0-9_]{1,32}$", self.instance_id):
             raise ConfigError(problem("serve: instance id", expected="1-32 letters, digits or '_'",
                                       got=repr(self.instance_id)))
+        for path in self.open_paths:
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise ConfigError(problem("serve: open path", expected="a path such as '/healthz'",
+                                          got=repr(path)))
         for name, path in self.models.items():
             if not NAME.match(name):
                 raise ConfigError(problem(f"serve: model name {name!r}",
