@@ -9,7 +9,7 @@ from rnnkit._version import __version__
 from rnnkit.cli.main import main
 
 COMMANDS = [["quickstart"], ["train"], ["evaluate"], ["predict"], ["datasets"], ["datasets", "list"],
-            ["datasets", "export"], ["watch"]]
+            ["datasets", "export"], ["watch"], ["keygen"], ["sign"], ["verify"]]
 
 
 def test_version(capsys):

@@ -14,7 +14,11 @@ A model file ``NAME.rnnkit`` is a zip archive holding exactly two members:
       "library_version": "0.1.0",        # rnnkit version that wrote the file
       "created": "2025-01-01T00:00:00+00:00",   # UTC, ISO 8601
       "weights_sha256": "<64 hex digits>",      # sha256 of the exact member bytes below
-      "weights_format": "safetensors"
+      "weights_format": "safetensors",
+      "content_sha256": "<64 hex digits>",      # sha256 over all of the above and the
+                                                # weights (rnnkit.bundle.digest); optional
+      "signature": {"scheme": "ed25519", "public_key": "<hex>", "value": "<hex>"}
+                                                # optional (rnnkit.bundle.signing)
     }
 
 ``weights.safetensors`` (stored uncompressed): every tensor, name -> contiguous CPU
@@ -77,6 +81,10 @@ class Bundle:
             :data:`FORMAT_VERSION`).
         library_version: the rnnkit version that wrote the file.
         created: UTC ISO 8601 timestamp of the save; None for a bundle not yet saved.
+        content_sha256: the content digest (:mod:`rnnkit.bundle.digest`) the reader
+            computed and verified; None for a bundle not read from a file.
+        signed_by: fingerprint (``"ed25519:<16 hex>"``) of the key whose signature the
+            reader verified; None for an unsigned file.
     """
 
     task: str
@@ -87,6 +95,8 @@ class Bundle:
     format_version: int = FORMAT_VERSION
     library_version: str = __version__
     created: str | None = None
+    content_sha256: str | None = None
+    signed_by: str | None = None
 
 
 def human_size(n: int) -> str:

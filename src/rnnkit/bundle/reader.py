@@ -1,37 +1,43 @@
 """Read a model file: :func:`read_bundle`.
 
 The file layout is described in :mod:`rnnkit.bundle.format`. Reading runs no code from
-the file: the archive is read with :mod:`zipfile`, the header with :mod:`json` and the
-tensors with safetensors (raw bytes plus a JSON header); nothing is unpickled.
+the file: the archive is read with :mod:`zipfile`, JSON with :mod:`json` and the tensors
+as raw bytes; nothing is unpickled. Every size is checked before the memory it costs is
+allocated (the limits and their reasons are in :mod:`rnnkit.bundle.limits`).
 
-Checks, in order, each failing with a :class:`~rnnkit.errors.BundleError` that says what
-is wrong and what to do: the path is a non-empty zip; ``rnnkit.json`` is present, within
-its size limit and a JSON object with ``"format": "rnnkit-bundle"``; its
+Checks, in order, each failing with one :class:`~rnnkit.errors.BundleError` line that
+says what is wrong and what to do: the path is a non-empty zip whose central directory
+is small (:mod:`rnnkit.bundle.archive`); ``rnnkit.json`` is present, within its size and
+compression-ratio limits, of bounded nesting and container count
+(:mod:`rnnkit.bundle.jsonguard`), a JSON object with ``"format": "rnnkit-bundle"``; its
 ``format_version`` is one this rnnkit reads (checked before the member list, so a newer
 file that adds members still gets the "upgrade rnnkit" message); the archive holds
-exactly the expected members; the required keys have the right types; the weights are
-within their size limit, their CRC and sha256 match, and safetensors can parse them.
+exactly the expected members; the required keys have the right types; ``config`` and
+``metrics`` are within their size limits; with ``trusted_keys``, the file is signed by
+one of them; the safetensors header is well formed and tiles the member exactly
+(:mod:`rnnkit.bundle.safetensors_header`); ``check`` accepts the tensor specs; then the
+data is read (once, into one buffer, hashed on the way), its CRC, ``weights_sha256``,
+``content_sha256`` (when present: files from rnnkit before it lack it) and signature
+(when present) match, and every float tensor is finite.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import os
 import pathlib
 import zipfile
-import zlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import safetensors
-import safetensors.torch
-
 from rnnkit._version import __version__
+from rnnkit.bundle import archive, digest, limits, signing
+from rnnkit.bundle.archive import NOT_A_MODEL, RESAVE
 from rnnkit.bundle.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     JSON_MEMBER,
-    MEMBER_LIMITS,
     MEMBERS,
     REQUIRED_KEYS,
     WEIGHTS_FORMAT,
@@ -39,101 +45,79 @@ from rnnkit.bundle.format import (
     Bundle,
     human_size,
 )
+from rnnkit.bundle.jsonguard import loads_bounded
+from rnnkit.bundle.safetensors_header import Layout, header_length, make_tensors, parse_header
+from rnnkit.bundle.tensorspec import TensorSpec
 from rnnkit.errors import BundleError, problem
 
-ZIP_MAGIC = b"PK\x03\x04"
-NOT_A_MODEL = "is not an rnnkit model file (a zip of rnnkit.json and weights.safetensors)"
-RESAVE = "save the model again, or restore the file from a good copy"
 UPGRADE = "upgrade rnnkit: pip install -U rnnkit"
+CHUNK = 1 << 20
+Check = Callable[[Bundle, dict[str, TensorSpec]], None]
 
 
-def read_bundle(path: str | os.PathLike) -> Bundle:
+def read_bundle(path: str | os.PathLike, *, trusted_keys: Iterable[Any] | None = None,
+                check: Check | None = None) -> Bundle:
     """Read and verify the model file at ``path``; see the module docstring for the checks.
 
+    Args:
+        trusted_keys: Ed25519 public keys (paths of ``.pub`` files written by
+            ``rnnkit keygen``, or ``cryptography`` ``Ed25519PublicKey`` objects). When
+            non-empty, the file must carry a valid signature by one of them.
+        check: ``check(meta, specs)`` is called after rnnkit.json and the safetensors
+            header are read and checked and before any tensor data is read
+            (``meta.tensors`` is ``{}``); it raises BundleError to refuse the file.
+
     Raises:
-        BundleError: the file is missing, not a model file, corrupt, tampered with, or of
-            a format version newer than this rnnkit reads.
+        BundleError: the file is missing, not a model file, corrupt, tampered with, over
+            a size limit, not signed by a trusted key, refused by ``check``, or of a
+            format version newer than this rnnkit reads.
     """
     path = pathlib.Path(path)
     name = repr(str(path))
-    with _open_zip(path, name) as zf:
+    keys = signing.load_trusted_keys(trusted_keys)
+    with archive.open_archive(path, name) as zf:
         document = _read_header(zf, name)
         _check_members(zf, name)
-        weights = _read_member(zf, WEIGHTS_MEMBER, name)
-    _check_digest(weights, document["weights_sha256"], name)
-    return Bundle(
-        task=document["task"],
-        config=document["config"],
-        tensors=_parse_weights(weights, name),
-        preprocessing=document["preprocessing"],
-        metrics=document["metrics"],
-        format_version=document["format_version"],
-        library_version=document["library_version"],
-        created=document["created"],
-    )
+        trusted = signing.precheck(document, keys, name)
+        meta = _meta(document)
+        with _Weights(zf, name) as weights:
+            if check is not None:
+                check(meta, dict(weights.layout.specs))
+            buffer = weights.read_data(document)
+    content = _check_digests(document, weights, name)
+    signed_by = signing.verify(document, content, trusted, name)
+    tensors = make_tensors(buffer, weights.layout, name)
+    return dataclasses.replace(meta, tensors=tensors, content_sha256=content,
+                               signed_by=signed_by)
 
 
-def _open_zip(path: pathlib.Path, name: str) -> zipfile.ZipFile:
-    """The archive, after checking the path is a non-empty zip file."""
-    if not path.exists():
-        raise BundleError(f"model file {name} does not exist (check the path; "
-                          f"the working directory is {os.getcwd()!r})")
-    if not path.is_file():
-        raise BundleError(f"model file {name} is not a file (point to the .rnnkit file)")
-    if path.stat().st_size == 0:
-        raise BundleError(f"model file {name} is empty (0 bytes): the save was interrupted "
-                          f"or the copy failed ({RESAVE})")
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as err:
-        with open(path, "rb") as f:
-            magic = f.read(len(ZIP_MAGIC))
-        if magic == ZIP_MAGIC:
-            raise BundleError(f"model file {name} is a truncated or corrupt zip ({err}; "
-                              f"{RESAVE})") from err
-        raise BundleError(f"{name} {NOT_A_MODEL}") from err
-
-
-def _read_member(zf: zipfile.ZipFile, member: str, name: str) -> bytes:
-    """One member's bytes, refusing a missing, encrypted or oversized member."""
-    try:
-        info = zf.getinfo(member)
-    except KeyError:
-        raise BundleError(problem(f"model file {name}: member {member!r}",
-                                  expected="present", got="missing", fix=RESAVE)) from None
-    limit = MEMBER_LIMITS[member]
-    if info.file_size > limit:
-        raise BundleError(problem(
-            f"model file {name}: member {member!r} is too large", expected=f"at most "
-            f"{human_size(limit)}", got=human_size(info.file_size),
-            fix="the file is corrupt or not made by rnnkit; do not unpack it"))
-    if info.flag_bits & 0x1:
-        raise BundleError(f"model file {name}: member {member!r} is encrypted; rnnkit "
-                          f"never encrypts members ({RESAVE})")
-    try:
-        return zf.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
-        raise BundleError(f"model file {name}: member {member!r} is corrupt ({err}; "
-                          f"{RESAVE})") from err
+def _meta(document: dict[str, Any]) -> Bundle:
+    """The Bundle without tensors, as ``check`` sees it."""
+    return Bundle(task=document["task"], config=document["config"], tensors={},
+                  preprocessing=document["preprocessing"], metrics=document["metrics"],
+                  format_version=document["format_version"],
+                  library_version=document["library_version"], created=document["created"])
 
 
 def _read_header(zf: zipfile.ZipFile, name: str) -> dict[str, Any]:
     """rnnkit.json as a dict, with its format, version and required keys checked."""
     if JSON_MEMBER not in zf.namelist():
         raise BundleError(f"{name} {NOT_A_MODEL}: it has no {JSON_MEMBER} "
-                          f"(members: {zf.namelist()})")
-    data = _read_member(zf, JSON_MEMBER, name)
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BundleError(f"model file {name}: {JSON_MEMBER} is not valid JSON ({err}; "
-                          f"{RESAVE})") from err
+                          f"(members: {zf.namelist()[:limits.MAX_ENTRIES]})")
+    info = archive.member_info(zf, JSON_MEMBER, name)
+    with archive.open_member(zf, info, name) as stream:
+        data = archive.read_capped(stream, info.file_size, JSON_MEMBER, name)
+        archive.expect_end(stream, JSON_MEMBER, name)
+    document = loads_bounded(data, f"model file {name}: {JSON_MEMBER}",
+                             max_depth=limits.MAX_DEPTH, max_containers=limits.MAX_CONTAINERS,
+                             max_values=limits.MAX_VALUES)
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         got = document.get("format") if isinstance(document, dict) else type(document)
         raise BundleError(f"{name} {NOT_A_MODEL}: " + problem(
-            f"{JSON_MEMBER} 'format'", expected=repr(FORMAT_NAME), got=repr(got)))
+            f"{JSON_MEMBER} 'format'", expected=repr(FORMAT_NAME), got=repr(got)[:100]))
     _check_version(document, name)
     _check_keys(document, name)
+    _check_sections(document, name)
     return document
 
 
@@ -142,13 +126,14 @@ def _check_version(document: dict[str, Any], name: str) -> None:
     version = document.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise BundleError(problem(f"model file {name}: {JSON_MEMBER} 'format_version'",
-                                  expected="an int >= 1", got=repr(version), fix=RESAVE))
+                                  expected="an int >= 1", got=repr(version)[:100], fix=RESAVE))
     if version > FORMAT_VERSION:
-        writer = document.get("library_version", "an unknown version")
+        writer = str(document.get("library_version", "an unknown version"))[:40]
+        shown = version if version < 10**12 else "a huge number"
         raise BundleError(problem(
-            f"model file {name} has format_version {version} (written by rnnkit {writer}), "
+            f"model file {name} has format_version {shown} (written by rnnkit {writer}), "
             f"newer than this rnnkit {__version__} reads",
-            expected=f"format_version <= {FORMAT_VERSION}", got=version, fix=UPGRADE))
+            expected=f"format_version <= {FORMAT_VERSION}", got=shown, fix=UPGRADE))
 
 
 def _check_keys(document: dict[str, Any], name: str) -> None:
@@ -164,7 +149,23 @@ def _check_keys(document: dict[str, Any], name: str) -> None:
     if document["weights_format"] != WEIGHTS_FORMAT:
         raise BundleError(problem(f"model file {name}: weights_format",
                                   expected=repr(WEIGHTS_FORMAT),
-                                  got=repr(document["weights_format"]), fix=UPGRADE))
+                                  got=repr(document["weights_format"])[:100], fix=UPGRADE))
+    for key in ("weights_sha256", digest.CONTENT_KEY):
+        if key in document and not digest.is_hex_digest(document[key]):
+            raise BundleError(problem(f"model file {name}: {JSON_MEMBER} key {key!r}",
+                                      expected="64 lowercase hex digits",
+                                      got=repr(document[key])[:80], fix=RESAVE))
+
+
+def _check_sections(document: dict[str, Any], name: str) -> None:
+    """config and metrics within their size limits (metrics is served over HTTP)."""
+    for key, most in limits.SECTION_LIMITS.items():
+        size = len(digest.canonical_json({key: document[key]}))
+        if size > most:
+            raise BundleError(problem(
+                f"model file {name}: {JSON_MEMBER} section {key!r} is too large",
+                expected=f"at most {human_size(most)}", got=human_size(size),
+                fix="the file is corrupt or not made by rnnkit"))
 
 
 def _check_members(zf: zipfile.ZipFile, name: str) -> None:
@@ -183,18 +184,84 @@ def _check_members(zf: zipfile.ZipFile, name: str) -> None:
             "rnnkit instead of editing the archive"))
 
 
-def _check_digest(weights: bytes, expected: str, name: str) -> None:
-    got = hashlib.sha256(weights).hexdigest()
-    if got != expected:
+class _Weights:
+    """weights.safetensors as a stream: the header on entering, the data on request."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str):
+        self.name = name
+        self.info = archive.member_info(zf, WEIGHTS_MEMBER, name)
+        self.stream = archive.open_member(zf, self.info, name)
+        self.sha = hashlib.sha256()
+        self.content = None
+
+    def __enter__(self) -> _Weights:
+        size = self.info.file_size
+        if size < 8:
+            raise self._drained(BundleError(
+                f"model file {self.name}: {WEIGHTS_MEMBER} could not be parsed as "
+                f"safetensors (it holds {size} bytes, fewer than its 8-byte header "
+                f"length; {RESAVE})"))
+        prefix = self._read(8)
+        n = self._header(lambda: header_length(prefix, size, self.name))
+        raw = self._read(n)
+        self.layout: Layout = self._header(lambda: parse_header(raw, size - 8 - n, self.name))
+        self._pending = prefix + raw
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.close()
+
+    def read_data(self, document: dict[str, Any]) -> bytearray:
+        """The tensor data, read once into one buffer and hashed on the way."""
+        self.content = digest.content_hasher(document)
+        self._hash(self._pending)
+        buffer = bytearray(self.layout.data_size)
+        view, at = memoryview(buffer), 0
+        while at < len(buffer):
+            chunk = self._read(min(CHUNK, len(buffer) - at))
+            view[at:at + len(chunk)] = chunk
+            self._hash(chunk)
+            at += len(chunk)
+        archive.expect_end(self.stream, WEIGHTS_MEMBER, self.name)
+        return buffer
+
+    def _hash(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.content.update(data)
+
+    def _read(self, n: int) -> bytes:
+        return archive.read_capped(self.stream, n, WEIGHTS_MEMBER, self.name)
+
+    def _header(self, parse: Callable[[], Any]) -> Any:
+        try:
+            return parse()
+        except BundleError as err:
+            raise self._drained(err) from None
+
+    def _drained(self, err: BundleError) -> BundleError:
+        """A damaged member (bad CRC) is reported as that, not as a bad header: read to
+        the end in small chunks, keeping nothing, and prefer zipfile's complaint."""
+        try:
+            while self.stream.read(CHUNK):
+                pass
+        except archive.ZIP_ERRORS as zip_err:
+            return archive.corrupt(WEIGHTS_MEMBER, self.name, zip_err)
+        return err
+
+
+def _check_digests(document: dict[str, Any], weights: _Weights, name: str) -> str:
+    """The weights digest, then the content digest; returns the content digest."""
+    got = weights.sha.hexdigest()
+    if got != document["weights_sha256"]:
         raise BundleError(problem(
             f"model file {name}: weights digest mismatch: the file was modified or "
-            f"corrupted after it was saved", expected=f"sha256 {expected}",
+            f"corrupted after it was saved", expected=f"sha256 {document['weights_sha256']}",
             got=f"sha256 {got}", fix=RESAVE))
-
-
-def _parse_weights(weights: bytes, name: str) -> dict:
-    try:
-        return safetensors.torch.load(weights)
-    except (safetensors.SafetensorError, ValueError, RuntimeError) as err:
-        raise BundleError(f"model file {name}: {WEIGHTS_MEMBER} could not be parsed as "
-                          f"safetensors ({err}; {RESAVE})") from err
+    content = weights.content.hexdigest()
+    stored = document.get(digest.CONTENT_KEY)
+    if stored is not None and stored != content:
+        raise BundleError(problem(
+            f"model file {name}: content digest mismatch: {JSON_MEMBER} (config, "
+            f"preprocessing or metrics) was modified after it was saved",
+            expected=f"content_sha256 {stored}", got=f"{content}", fix=RESAVE))
+    return content

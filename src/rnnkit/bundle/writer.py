@@ -17,13 +17,14 @@ import secrets
 import warnings
 import zipfile
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 import safetensors.torch
 import torch
 
 from rnnkit._version import __version__
+from rnnkit.bundle.digest import CONTENT_KEY, content_sha256
 from rnnkit.bundle.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -71,7 +72,7 @@ def save_bundle(
                       f"usually end in {SUFFIX!r}", UserWarning, stacklevel=2)
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     weights = _weights_bytes(bundle.tensors)
-    header = _json_bytes(bundle, created, hashlib.sha256(weights).hexdigest())
+    header = document_bytes(_document(bundle, created, weights))
     _atomic_write(path, lambda f: _write_zip(f, header, weights))
     return path
 
@@ -120,8 +121,8 @@ def _json_key(key: Any, where: str) -> str:
         fix="convert the keys with str() and back when loading, or store a list"))
 
 
-def _json_bytes(bundle: Bundle, created: str, weights_sha256: str) -> bytes:
-    """The rnnkit.json member, UTF-8 encoded."""
+def _document(bundle: Bundle, created: str, weights: bytes) -> dict[str, Any]:
+    """The rnnkit.json document, with both digests (see :mod:`rnnkit.bundle.digest`)."""
     if not isinstance(bundle.task, str) or not bundle.task:
         raise BundleError(problem("task", expected="a non-empty str", got=repr(bundle.task)))
     document = {
@@ -133,9 +134,15 @@ def _json_bytes(bundle: Bundle, created: str, weights_sha256: str) -> bytes:
         "metrics": _section(bundle.metrics, "metrics"),
         "library_version": __version__,
         "created": created,
-        "weights_sha256": weights_sha256,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "weights_format": WEIGHTS_FORMAT,
     }
+    document[CONTENT_KEY] = content_sha256(document, weights)
+    return document
+
+
+def document_bytes(document: dict[str, Any]) -> bytes:
+    """The rnnkit.json member as written: indented UTF-8 JSON."""
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
 
 
@@ -184,6 +191,25 @@ def _write_zip(file, header: bytes, weights: bytes) -> None:
     with zipfile.ZipFile(file, "w") as zf:
         zf.writestr(_member(JSON_MEMBER), header, compress_type=zipfile.ZIP_DEFLATED)
         zf.writestr(_member(WEIGHTS_MEMBER), weights, compress_type=zipfile.ZIP_STORED)
+
+
+def write_streamed(file, header: bytes, weights: IO[bytes], size: int,
+                   on_chunk: Callable[[bytes], None]) -> None:
+    """The zip archive with the weights copied from a stream of ``size`` bytes in chunks
+    (``on_chunk`` sees each one), so a re-signed file never holds its weights in memory."""
+    with zipfile.ZipFile(file, "w") as zf:
+        zf.writestr(_member(JSON_MEMBER), header, compress_type=zipfile.ZIP_DEFLATED)
+        info = _member(WEIGHTS_MEMBER)
+        info.compress_type, info.file_size = zipfile.ZIP_STORED, size
+        with zf.open(info, "w", force_zip64=size > 2**31) as out:
+            while chunk := weights.read(1 << 20):
+                on_chunk(chunk)
+                out.write(chunk)
+
+
+def atomic_write(path: PathLike, write: Callable[[Any], None]) -> None:
+    """Run ``write(file)`` on a temp file beside ``path``, then move it over ``path``."""
+    _atomic_write(pathlib.Path(path), write)
 
 
 def _member(name: str) -> zipfile.ZipInfo:

@@ -25,6 +25,7 @@ from rnnkit.cli import (
     models as models_cmd,
     quickstart as quickstart_cmd,
     serve as serve_cmd,
+    sign as sign_cmd,
     transcribe as transcribe_cmd,
     translate as translate_cmd,
     tune as tune_cmd,
@@ -67,6 +68,7 @@ transcribe_cmd.register(app)
 compare_cmd.register(app)
 tune_cmd.register(app)
 inspect_cmd.register(app)
+sign_cmd.register(app)
 
 
 _PYTHON_FORMAT = warnings.formatwarning
