@@ -28,7 +28,7 @@ import os
 from typing import Any, Callable, TypeVar
 
 from rnnkit.bundle import read_bundle
-from rnnkit.errors import BundleError, ConfigError, problem, unknown_name
+from rnnkit.errors import BundleError, ConfigError, RnnkitError, problem, unknown_name
 
 T = TypeVar("T", bound=type)
 
@@ -81,20 +81,36 @@ def task_class(name: str) -> type:
                       f"must be imported first")
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, *, trusted_keys=None) -> Any:
     """Read the model file at ``path`` and return the fitted estimator it holds.
 
+    Before any weight is read, the file is checked against its task
+    (``Estimator.check_file``): settings in range, the keys the task needs, no duplicate
+    names, and exactly the tensors — names, dtypes, shapes — the settings imply.
+    ``trusted_keys``: public keys of which one must have signed the file (see
+    :func:`rnnkit.bundle.read_bundle`); None accepts unsigned files.
+
     Raises:
-        BundleError: the file is unreadable (see :func:`rnnkit.bundle.read_bundle`) or
-            its task is not registered.
+        BundleError: the file is unreadable (see :func:`rnnkit.bundle.read_bundle`), its
+            task is not registered, or it does not match its task.
     """
-    bundle = read_bundle(path)
     importlib.import_module("rnnkit.tasks")  # registers the built-in tasks
-    try:
-        cls = task_class(bundle.task)
-    except BundleError as err:
-        raise BundleError(f"model file {str(path)!r}: {err}") from None
-    return cls._from_bundle(bundle)
+    name = str(path)
+
+    def check(meta, specs) -> None:
+        try:
+            cls = task_class(meta.task)
+        except BundleError as err:
+            raise BundleError(f"model file {name!r}: {err}") from None
+        checker = getattr(cls, "check_file", None)
+        if checker is not None:
+            try:
+                checker(meta, specs)
+            except RnnkitError as err:
+                raise BundleError(f"model file {name!r}: {err}") from None
+
+    bundle = read_bundle(path, trusted_keys=trusted_keys, check=check)
+    return task_class(bundle.task)._from_bundle(bundle)
 
 
 def _qualified(cls: type) -> str:

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.tasks.core import Choice, Flag, Int, Real, TrainSettings, setting
+from rnnkit.tasks.core import Choice, Flag, Real, Rule, TrainSettings, setting
+from rnnkit.tasks.core.checks import FREQUENCY, is_frequency
+from rnnkit.tasks.core.limits import MAX_COUNT, MAX_LAYERS, MAX_STEPS, MAX_WIDTH, bounded
 
 METHODS = ("predict", "autoencoder")
 CELLS = ("lstm", "gru", "rnn")
@@ -28,36 +30,36 @@ class AnomalyConfig(TrainSettings):
     method: str = setting("predict", Choice(*METHODS))  # "predict": prediction error
     #                                 (Telemanom); "autoencoder": reconstruction error
     cell: str = setting("lstm", Choice(*CELLS))  # recurrent layer: "lstm", "gru" or "rnn" (rnnkit.nn)
-    hidden_size: int = setting(64, Int(1))  # recurrent width
-    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    hidden_size: int = setting(64, bounded(1, MAX_WIDTH))  # recurrent width
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     dropout: float = setting(0.0, Real(0, 1, **SHARE))  # between stacked layers (training only)
     layer_norm: bool = setting(False, Flag())  # rnnkit.nn extras, all streamable with layer.step
     recurrent_dropout: float = setting(0.0, Real(0, 1, **SHARE))
     zoneout: float = setting(0.0, Real(0, 1, **SHARE))
-    window: int = setting(64, Int(2))  # training chunk length (predict) / window length W
+    window: int = setting(64, bounded(2, MAX_STEPS))  # training chunk length (predict) / window length W
     #                                 scored as one (autoencoder)
-    burn_in: int = setting(8, Int(0))  # predict: first steps of a chunk or stream that warm
+    burn_in: int = setting(8, bounded(0, MAX_STEPS))  # predict: first steps of a chunk or stream that warm
     #                                 the state up, left unscored
-    horizons: int = setting(4, Int(1))  # predict: a point's error is the smallest of its
+    horizons: int = setting(4, bounded(1, MAX_STEPS))  # predict: a point's error is the smallest of its
     #                                 predictions made 1..K steps before
     corrupt: float = setting(0.05, Real(0, 0.5, **SHARE))  # training only: share of input
     #                                 values moved by +-U(2, 6) std (targets stay clean)
-    smoothing: int = setting(2, Int(1))  # EWMA span of the errors: alpha = 2 / (smoothing + 1);
+    smoothing: int = setting(2, bounded(1, MAX_STEPS))  # EWMA span of the errors: alpha = 2 / (smoothing + 1);
     #                                 1 = no smoothing
     z_min: float = setting(2.0, Real(0, low_open=True))  # threshold search: z in z_min,
     #                                 z_min + 0.5, ..., z_max (epsilon = mu + z sigma)
     z_max: float = setting(10.0, Real(0, low_open=True))
     min_decrease: float = setting(0.13, Real(0, 1, **SHARE))  # p of the minimum-percent-decrease
     #                                 pruning (Hundman et al. 2018)
-    buffer_size: int = setting(2000, Int(10))  # the last unflagged scores the online
+    buffer_size: int = setting(2000, bounded(10, MAX_COUNT))  # the last unflagged scores the online
     #                                 threshold is searched over
-    update_every: int = setting(50, Int(1))  # recompute the threshold after every this many
+    update_every: int = setting(50, bounded(1, MAX_COUNT))  # recompute the threshold after every this many
     #                                 scored steps
-    min_history: int = setting(100, Int(2))  # buffered scores before the first online search
+    min_history: int = setting(100, bounded(2, MAX_COUNT))  # buffered scores before the first online search
     #                                 (until then: fit's threshold)
     fill: str | None = setting(None, Choice(*FILLS, optional=True))  # missing values: None
     #                                 (error), "interpolate", "ffill", "zero"
-    freq: str | None = None  # resample to this pandas frequency; None: infer, error if irregular
+    freq: str | None = setting(None, Rule(is_frequency, FREQUENCY, optional=True))  # resample to this pandas frequency; None: infer, error if irregular
     # -- training (TrainSettings), this task's defaults
     epochs: int = 60
     batch_size: int = 64

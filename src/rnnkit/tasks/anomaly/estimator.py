@@ -41,7 +41,9 @@ from rnnkit.tasks.anomaly.scoring import ScoreTracker
 from rnnkit.tasks.anomaly.stream import AnomalyStream, AutoencoderStream, PredictorStream
 from rnnkit.tasks.anomaly.threshold import Threshold, dynamic_threshold
 from rnnkit.tasks.anomaly.training import train
-from rnnkit.tasks.core import BundleParts, Estimator
+from rnnkit.tasks.core import BundleParts, Estimator, finite_numbers, require, unique_names
+from rnnkit.tasks.core.checks import FREQUENCY, is_frequency
+from rnnkit.tasks.core.file_check import EDITED
 from rnnkit.tasks.registry import register_task
 
 
@@ -52,6 +54,10 @@ class AnomalyDetector(Estimator):
 
     Config = AnomalyConfig
     FIT_CALL = "fit(data, time=..., columns=...)"
+    FILE_CONFIG = {"columns": dict}
+    FILE_PREPROCESSING = {"mean": list, "std": list, "error_scale": list, "threshold": dict,
+                          "freq": (str, type(None)), "n_train": int}
+    TENSOR_PREFIX = ""
 
     def __init__(self, method: str = "predict", cell: str = "lstm", **settings) -> None:
         super().__init__(method=method, cell=cell, **settings)
@@ -243,6 +249,29 @@ class AnomalyDetector(Estimator):
             preprocessing={"mean": self.mean_, "std": self.std_, "error_scale": self.error_scale_,
                            "threshold": threshold, "freq": self.freq_, "n_train": self.n_train_})
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """Distinct channel names; finite statistics, one per channel; a valid frequency."""
+        who, pre, columns = "AnomalyDetector", meta.preprocessing, meta.config["columns"]
+        C = len(unique_names(who, "columns 'channels'", columns["channels"], at_least=1))
+        require(who, "columns 'time'", columns["time"], str)
+        finite_numbers(who, "preprocessing 'mean'", pre["mean"], C)
+        finite_numbers(who, "preprocessing 'std'", pre["std"], C, positive=True)
+        scales = finite_numbers(who, "preprocessing 'error_scale'", pre["error_scale"], positive=True)
+        if not scales or len(scales) % C:
+            raise BundleError(problem(f"{who}: preprocessing 'error_scale'", expected=f"a multiple "
+                                      f"of {C} numbers (one per channel)", got=len(scales), fix=EDITED))
+        if pre["freq"] is not None and not is_frequency(pre["freq"]):
+            raise BundleError(problem(f"{who}: preprocessing 'freq'", expected=FREQUENCY,
+                                      got=repr(pre["freq"])[:80], fix=EDITED))
+        t = pre["threshold"]
+        finite_numbers(who, "threshold 'epsilon', 'z', 'min_decrease'", [t["epsilon"], t["z"], t["min_decrease"]])
+        if t["cut"] is not None:
+            finite_numbers(who, "threshold 'cut'", t["cut"], 1)
+        return {}
+
+    def _file_network(self, meta, specs) -> torch.nn.Module:
+        return build(self.config.method, len(meta.config["columns"]["channels"]), self.config)
+
     def _restore(self, bundle) -> None:
         self.columns_ = bundle.config["columns"]
         pre, C = bundle.preprocessing, len(self.columns_["channels"])
@@ -252,7 +281,7 @@ class AnomalyDetector(Estimator):
         self.threshold_ = Threshold(t["epsilon"], t["z"], -math.inf if t["cut"] is None else t["cut"],
                                     t["sequences"], t["kept"], t["min_decrease"])
         self.freq_, self.n_train_ = pre["freq"], pre["n_train"]
-        model = build(self.config.method, C, self.config)
+        model = self._file_network(bundle, None)
         try:
             model.load_state_dict(bundle.tensors)
         except RuntimeError as err:

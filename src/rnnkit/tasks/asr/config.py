@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rnnkit.tasks.core import Choice, Flag, Int, Real, Rule, TrainSettings, setting
+from rnnkit.tasks.core.limits import MAX_BEAM, MAX_LAYERS, MAX_WIDTH, bounded, bounded_real
 
 WHO = "SpeechRecognizer"
 CELLS = ("gru", "lstm")
@@ -30,21 +31,21 @@ class SpeechRecognizerConfig(TrainSettings):
     WHO: ClassVar[str] = WHO
     SETTING: ClassVar[str] = f"{WHO} setting"
     # -- audio -> features
-    sample_rate: int = setting(16000, Int(4000))  # every WAV is resampled (and mixed to mono) to this rate
+    sample_rate: int = setting(16000, bounded(4000, 384_000))  # every WAV is resampled (and mixed to mono) to this rate
     features: str = setting("logmel", Choice(*FEATURES))  # "logmel" or "mfcc" (rnnkit.data.audio.AudioFeatures)
-    n_mels: int = setting(40, Int(1))  # mel bands
-    n_mfcc: int = setting(13, Int(1))  # cepstral coefficients (features="mfcc" only)
-    win_ms: float = setting(25.0, Real(0, low_open=True))  # analysis window
-    hop_ms: float = setting(10.0, Real(0, low_open=True))  # frame step (<= win_ms)
-    max_seconds: float = setting(120.0, Real(0, low_open=True))  # longer audio is refused with a clear error
+    n_mels: int = setting(40, bounded(1, 1024))  # mel bands
+    n_mfcc: int = setting(13, bounded(1, 1024))  # cepstral coefficients (features="mfcc" only)
+    win_ms: float = setting(25.0, bounded_real(0, 10_000, low_open=True))  # analysis window
+    hop_ms: float = setting(10.0, bounded_real(0, 10_000, low_open=True))  # frame step (<= win_ms)
+    max_seconds: float = setting(120.0, bounded_real(0, 86_400, low_open=True))  # longer audio is refused with a clear error
     # -- network
     cell: str = setting("gru", Choice(*CELLS))  # "gru" or "lstm"
-    conv_channels: int = setting(160, Int(1))  # width of the convolutional front end
-    conv_kernel: int = setting(5, Int(1))  # temporal kernel of each convolution (odd)
+    conv_channels: int = setting(160, bounded(1, MAX_WIDTH))  # width of the convolutional front end
+    conv_kernel: int = setting(5, bounded(1, 1023))  # temporal kernel of each convolution (odd)
     subsample: int = setting(4, Rule(lambda v: type(v) is int and v in SUBSAMPLES, "1, 2 or 4"))  # time
     #                                downsampling of the front end: 1, 2 or 4 (two stride-2 convs)
-    hidden_size: int = setting(160, Int(1))  # recurrent width per direction
-    num_layers: int = setting(2, Int(1))  # stacked recurrent layers
+    hidden_size: int = setting(160, bounded(1, MAX_WIDTH))  # recurrent width per direction
+    num_layers: int = setting(2, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     bidirectional: bool = setting(True, Flag())  # False: a causal-direction model that can stream
     layer_norm: bool = setting(False, Flag())  # layer-normalised cells (rnnkit.nn extra; slower on CPU)
     dropout: float = setting(0.15, Real(0, 1, high_open=True))  # after the front end, between
@@ -67,7 +68,7 @@ class SpeechRecognizerConfig(TrainSettings):
     unknown_chars: str = setting("error", Choice(*UNKNOWN))  # transcript characters outside
     #                                a-z ' space: "error" or "drop"
     # -- decoding
-    beam: int = setting(8, Int(1))  # prefix beam width of transcribe(); 1 = greedy
+    beam: int = setting(8, bounded(1, MAX_BEAM))  # prefix beam width of transcribe(); 1 = greedy
     # -- training (TrainSettings), this task's defaults
     epochs: int = 40  # upper bound; early stopping usually ends sooner
     lr: float = 2e-3  # Adam

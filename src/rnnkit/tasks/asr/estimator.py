@@ -36,7 +36,8 @@ from rnnkit.tasks.asr.model import SpeechNet
 from rnnkit.tasks.asr.report import DECODERS, SpeechReport
 from rnnkit.tasks.asr.stream import SpeechStream
 from rnnkit.tasks.asr.training import log_probs_of, too_short, train_network
-from rnnkit.tasks.core import BundleParts, Estimator, Int
+from rnnkit.tasks.core import BundleParts, Estimator, Int, require
+from rnnkit.tasks.core.file_check import EDITED
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -48,6 +49,7 @@ class SpeechRecognizer(Estimator):
     """Recurrent CTC speech recognizer (see :class:`SpeechRecognizerConfig` for every setting)."""
 
     Config = SpeechRecognizerConfig
+    FILE_PREPROCESSING = {"features": dict, "alphabet": str, "vocabulary": list}
     FIT_CALL = "fit(manifest)"
 
     def __init__(self, cell: str = "gru", hidden_size: int = 160, **settings) -> None:
@@ -242,16 +244,36 @@ class SpeechRecognizer(Estimator):
             preprocessing={"features": self.features_.to_dict(), "alphabet": alphabet.SYMBOLS,
                            "vocabulary": list(self.vocabulary_)})
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """The alphabet this rnnkit decodes with, feature settings equal to the (checked)
+        settings, a vocabulary of strings."""
+        who, pre, cfg = "SpeechRecognizer", meta.preprocessing, self.config
+        if pre["alphabet"] != alphabet.SYMBOLS:
+            raise BundleError(problem(f"{who}: alphabet", expected=repr(alphabet.SYMBOLS),
+                                      got=repr(pre["alphabet"])[:80], fix="load it with the rnnkit that saved it"))
+        want = {"kind": cfg.features, "sample_rate": cfg.sample_rate, "n_mels": cfg.n_mels,
+                "n_mfcc": cfg.n_mfcc, "win_ms": cfg.win_ms, "hop_ms": cfg.hop_ms}
+        for key, value in want.items():
+            got = pre["features"].get(key)
+            if got != value or type(got) is bool:
+                raise BundleError(problem(f"{who}: features {key!r}", expected=f"{value!r} (its "
+                                          "setting)", got=repr(got)[:40], fix=EDITED))
+        require(who, "features 'normalize'", pre["features"].get("normalize"), bool)
+        for word in pre["vocabulary"]:
+            require(who, "vocabulary", word, str)
+        return {}
+
+    def _file_network(self, meta, specs) -> SpeechNet:
+        cfg = self.config
+        return self._build(cfg.n_mels if cfg.features == "logmel" else cfg.n_mfcc)
+
     def _restore(self, bundle: Bundle) -> None:
         from rnnkit.data.audio import AudioFeatures
 
         pre = bundle.preprocessing
-        if pre.get("alphabet") != alphabet.SYMBOLS:
-            raise BundleError(problem("SpeechRecognizer model file: alphabet", expected=repr(alphabet.SYMBOLS),
-                                      got=repr(pre.get("alphabet")), fix="load it with the rnnkit that saved it"))
         self.features_ = AudioFeatures.from_dict(pre["features"])
         self.vocabulary_ = list(pre["vocabulary"])
-        self.model_ = self._build(self.features_.n_features)
+        self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict({k[len("model."):]: v for k, v in bundle.tensors.items()
                                      if k.startswith("model.")})
         self.model_.to(select_device(self.config.device)).eval()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.tasks.core import Choice, Flag, Int, Real, TrainSettings, setting
+from rnnkit.tasks.core import Choice, Flag, Real, TrainSettings, setting
+from rnnkit.tasks.core.limits import MAX_LAYERS, MAX_WIDTH, bounded
 
 CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "mean", "last+mean")
@@ -22,8 +23,8 @@ class SequenceClassifierConfig(TrainSettings):
 
     WHO: ClassVar[str] = "SequenceClassifier"
     cell: str = setting("lstm", Choice(*CELLS))  # recurrent encoder: "lstm", "gru" or "rnn"
-    hidden_size: int = setting(64, Int(1))  # encoder width per direction
-    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    hidden_size: int = setting(64, bounded(1, MAX_WIDTH))  # encoder width per direction
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     bidirectional: bool = setting(True, Flag())  # read each series both ways (whole series are known)
     pooling: str = setting("last+mean", Choice(*POOLINGS))  # series summary: "last" final
     #                                 states, "mean" over real steps, or both

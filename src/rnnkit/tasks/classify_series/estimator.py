@@ -25,16 +25,25 @@ import torch
 
 from rnnkit.data.bucketing import pad
 from rnnkit.data.panels import ChannelScaler
-from rnnkit.errors import ConfigError, unknown_name
+from rnnkit.errors import BundleError, ConfigError, problem, unknown_name
 from rnnkit.tasks.classify_series import baselines as B
 from rnnkit.tasks.classify_series.config import SequenceClassifierConfig
 from rnnkit.tasks.classify_series.inputs import as_series_list
 from rnnkit.tasks.classify_series.model import SequenceClassifierNet
 from rnnkit.tasks.classify_series.training import predict_logits, train_network
 from rnnkit.tasks.common import metrics as M
-from rnnkit.tasks.common.labels import as_labels, check_known_labels, class_array, encode_labels, storable_classes
+from rnnkit.tasks.common.labels import (
+    JSON_LABEL_TYPES as LABEL_TYPES,
+    as_labels,
+    check_known_labels,
+    class_array,
+    encode_labels,
+    storable_classes,
+)
 from rnnkit.tasks.common.report import ClassificationReport
-from rnnkit.tasks.core import BundleParts, Estimator
+from rnnkit.tasks.core import BundleParts, Estimator, Extra, finite_numbers, unique_names
+from rnnkit.tasks.core.file_check import EDITED
+from rnnkit.tasks.core.limits import MAX_WIDTH
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -45,6 +54,7 @@ class SequenceClassifier(Estimator):
     :class:`SequenceClassifierConfig` for every setting)."""
 
     Config = SequenceClassifierConfig
+    FILE_PREPROCESSING = {"classes": list, "n_channels": int, "scaler": dict}
     FIT_CALL = "fit(X, y)"
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 64, **settings) -> None:
@@ -151,12 +161,30 @@ class SequenceClassifier(Estimator):
         return BundleParts(tensors=tensors, preprocessing={
             "classes": classes, "n_channels": self.n_channels_, "scaler": self.scaler_.to_dict()})
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """Distinct classes, a channel count in range, a finite scaler per channel; the kept
+        training set (``train.*``), when there is one, complete."""
+        who, pre = "SequenceClassifier", meta.preprocessing
+        unique_names(who, "classes", pre["classes"], at_least=2, kinds=LABEL_TYPES)
+        C = pre["n_channels"]
+        if not 1 <= C <= MAX_WIDTH:
+            raise BundleError(problem(f"{who}: n_channels", expected=f"an integer in [1, {MAX_WIDTH}]",
+                                      got=C, fix=EDITED))
+        finite_numbers(who, "scaler 'mean'", pre["scaler"]["mean"], C)
+        finite_numbers(who, "scaler 'scale'", pre["scaler"]["scale"], C, positive=True)
+        kept = any(name.startswith("train.") for name in specs)
+        return {"train.x": Extra(("F32",), (None, None, C), kept), "train.lengths": Extra(("I64",), (None,), kept),
+                "train.y": Extra(("I64",), (None,), kept)}
+
+    def _file_network(self, meta, specs) -> SequenceClassifierNet:
+        return self._build(meta.preprocessing["n_channels"], len(meta.preprocessing["classes"]))
+
     def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.classes_ = class_array(pre["classes"])
         self.n_channels_ = pre["n_channels"]
         self.scaler_ = ChannelScaler.from_dict(pre["scaler"])
-        self.model_ = self._build(self.n_channels_, len(self.classes_))
+        self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict({k[len("model."):]: v for k, v in bundle.tensors.items()
                                      if k.startswith("model.")})
         self.model_.to(select_device(self.config.device)).eval()

@@ -13,6 +13,7 @@ from typing import ClassVar
 from rnnkit.data.text.encoder import OVERLONG
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.tasks.core import Choice, Flag, Int, Real, Rule, TrainSettings, is_number, setting
+from rnnkit.tasks.core.limits import MAX_LAYERS, MAX_TOKENS, MAX_VOCAB, MAX_WIDTH, bounded
 
 CELLS = ("lstm", "gru")
 WHO = "TextClassifier"
@@ -34,25 +35,25 @@ class TextClassifierConfig(TrainSettings):
     tokenizer: str = setting("word", Choice(*KINDS))  # "word" (regex words), "char" or "bpe"
     #                                 (subwords learned on the texts)
     lowercase: bool = setting(True, Flag())  # lowercase before tokenizing
-    bpe_vocab_size: int = setting(8000, Int(1))  # symbols BPE learns (tokenizer="bpe" only)
+    bpe_vocab_size: int = setting(8000, bounded(1, MAX_VOCAB))  # symbols BPE learns (tokenizer="bpe" only)
     min_freq: int = setting(2, Int(1))  # a token needs this many training occurrences to get its own id
-    max_vocab: int | None = setting(20000, Int(5, optional=True))  # most ids in all (reserved
+    max_vocab: int | None = setting(20000, bounded(5, MAX_VOCAB, optional=True))  # most ids in all (reserved
     #                                 ones included); None = no cap
-    max_length: int | None = setting(400, Int(1, optional=True))  # tokens per text; None = no limit
+    max_length: int | None = setting(400, bounded(1, MAX_TOKENS, optional=True))  # tokens per text; None = no limit
     overlong: str = setting("truncate", Choice(*OVERLONG))  # a longer text: "truncate" (warn,
     #                                 keep the first max_length) or "error"
     # -- network
     cell: str = setting("lstm", Choice(*CELLS))  # recurrent encoder: "lstm" or "gru"
-    embedding_dim: int | None = setting(None, Int(1, optional=True))  # None: 128 learned, or the
+    embedding_dim: int | None = setting(None, bounded(1, MAX_WIDTH, optional=True))  # None: 128 learned, or the
     #                                 dimension of the `embeddings` file (settings_ reports it)
     embeddings: str | None = setting(None, Rule(lambda v: isinstance(v, str), "the path of a "
                                                 "word-vector text file", optional=True))  # GloVe /
     #                                 word2vec text format
     freeze_embeddings: bool = setting(False, Flag())  # keep loaded vectors fixed
-    hidden_size: int = setting(64, Int(1))  # encoder width per direction
-    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    hidden_size: int = setting(64, bounded(1, MAX_WIDTH))  # encoder width per direction
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     bidirectional: bool = setting(True, Flag())  # read each text both ways
-    attention_size: int = setting(64, Int(1))  # width A of the additive attention
+    attention_size: int = setting(64, bounded(1, MAX_WIDTH))  # width A of the additive attention
     dropout: float = setting(0.3, Real(0, 1, high_open=True))  # on the embeddings, between
     #                                 layers and before the head
     class_weight: str | dict | None = setting(None, Rule(_class_weight, "None, 'balanced' or a "
@@ -66,7 +67,7 @@ class TextClassifierConfig(TrainSettings):
     #                                 (Miyato et al. 2017): each batch is also fitted with its
     #                                 embeddings moved this far per token (on average) along the
     #                                 loss gradient; 0 = off. Doubles the training cost
-    ensemble: int = setting(1, Int(1))  # train this many networks (seeds seed, seed+1, ...;
+    ensemble: int = setting(1, bounded(1, 64))  # train this many networks (seeds seed, seed+1, ...;
     #                                 each with its own validation share) and average their
     #                                 probabilities
     keep_train_texts: bool = setting(True, Flag())  # keep the training texts in the model file,

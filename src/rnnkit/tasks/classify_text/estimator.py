@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnkit.bundle import TensorSpec
 from rnnkit.data.text.embeddings import load_word_vectors
 from rnnkit.data.text.encoder import TextEncoder, warn_user
 from rnnkit.data.text.vocab import UNK_ID
@@ -44,10 +45,12 @@ from rnnkit.tasks.classify_text.inputs import is_multilabel, multi_labels, singl
 from rnnkit.tasks.classify_text.model import TextClassifierEnsemble, TextClassifierNet
 from rnnkit.tasks.classify_text.training import attention_weights, make_loss, predict_logits, train_network
 from rnnkit.tasks.classify_text.weights import baseline_weights, loss_weights
-from rnnkit.tasks.common.labels import as_labels, check_known_labels, class_array, storable_classes
+from rnnkit.tasks.common.labels import JSON_LABEL_TYPES, as_labels, check_known_labels, class_array, storable_classes
 from rnnkit.tasks.common.report import ClassificationReport
 from rnnkit.tasks.common.texts import as_texts, requested_baselines
-from rnnkit.tasks.core import BundleParts, Estimator
+from rnnkit.tasks.core import BundleParts, Estimator, Extra, unique_names
+from rnnkit.tasks.core.file_check import EDITED
+from rnnkit.tasks.core.limits import MAX_WIDTH
 from rnnkit.tasks.registry import register_task
 from rnnkit.train.devices import select_device
 
@@ -60,6 +63,8 @@ class TextClassifier(Estimator):
     for every setting and :mod:`rnnkit.tasks.classify_text.model` for the network)."""
 
     Config = TextClassifierConfig
+    FILE_PREPROCESSING = {"classes": list, "multilabel": bool, "tokenizer": dict, "vocabulary": dict,
+                          "input_stats": dict}
     FIT_CALL = "fit(texts, labels)"
 
     def __init__(self, tokenizer: str = "word", cell: str = "lstm", **settings) -> None:
@@ -281,21 +286,36 @@ class TextClassifier(Estimator):
             tensors["train.targets"] = torch.as_tensor(targets)
         return BundleParts(tensors=tensors, preprocessing=preprocessing)
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """Distinct classes and vocabulary tokens; the kept training targets, one per text."""
+        who, pre = WHO, meta.preprocessing
+        classes = unique_names(who, "classes", pre["classes"], at_least=1, kinds=JSON_LABEL_TYPES)
+        unique_names(who, "vocabulary 'tokens'", pre["vocabulary"]["tokens"], at_least=4)
+        if "train_texts" not in pre:
+            return {}
+        shape = (len(pre["train_texts"]), len(classes)) if pre["multilabel"] else (len(pre["train_texts"]),)
+        return {"train.targets": Extra(("I64", "I32", "F32", "F64", "BOOL"), shape, required=True)}
+
+    def _file_network(self, meta, specs) -> torch.nn.Module:
+        """The network (or ensemble) of the file; the embedding width is the file's own."""
+        n_members, pre = self.config.ensemble, meta.preprocessing
+        first = "model." + ("embedding.weight" if n_members == 1 else "members.0.embedding.weight")
+        spec = specs.get(first)
+        if spec is None or len(spec.shape) != 2 or not 1 <= spec.shape[1] <= MAX_WIDTH:
+            raise BundleError(problem(f"{WHO}: tensor {first!r}", expected=f"present, 2-D, "
+                                      f"at most {MAX_WIDTH} wide (ensemble={n_members})",
+                                      got="missing" if spec is None else f"shape {spec.shape}", fix=EDITED))
+        members = [self._build(len(pre["vocabulary"]["tokens"]), len(pre["classes"]), spec.shape[1])
+                   for _ in range(n_members)]
+        return members[0] if n_members == 1 else TextClassifierEnsemble(members, pre["multilabel"])
+
     def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.classes_, self.multilabel_ = class_array(pre["classes"]), bool(pre["multilabel"])
         self.encoder_ = TextEncoder.from_dict(pre)
-        self.input_stats_, self.embedding_coverage_ = pre["input_stats"], pre["embedding_coverage"]
+        self.input_stats_, self.embedding_coverage_ = pre["input_stats"], pre.get("embedding_coverage")
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
-        n_members = self.config.ensemble
-        first = "embedding.weight" if n_members == 1 else "members.0.embedding.weight"
-        if first not in weights:
-            raise BundleError(problem(f"{WHO}: model file weights", expected=f"{first!r} (ensemble={n_members})",
-                                      got=f"{len(weights)} other tensors",
-                                      fix="the file is damaged or was edited; refit and save again"))
-        members = [self._build(len(self.encoder_.vocab), len(self.classes_), weights[first].shape[1])
-                   for _ in range(n_members)]
-        self.model_ = members[0] if n_members == 1 else TextClassifierEnsemble(members, self.multilabel_)
+        self.model_ = self._file_network(bundle, {k: TensorSpec.of(v) for k, v in bundle.tensors.items()})
         self.model_.load_state_dict(weights)
         self.model_.to(select_device(self.config.device)).eval()
         if "train_texts" in pre:

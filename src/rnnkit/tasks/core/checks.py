@@ -130,6 +130,22 @@ class Flag(Check):
         return isinstance(value, bool)
 
 
+def is_frequency(value: Any) -> bool:
+    """A pandas frequency string (``"D"``, ``"h"``, ``"W-SUN"``, ``"MS"`` …) whose step is
+    longer than zero: what resampling and the calendar features can use."""
+    if not isinstance(value, str) or not value or len(value) > 32:
+        return False
+    from rnnkit.data.calendar import step_days
+
+    try:
+        return math.isfinite(days := step_days(value)) and days > 0
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return False
+
+
+FREQUENCY = "a pandas frequency such as 'D', 'h', 'W-SUN' or 'MS'"
+
+
 class Rule(Check):
     """A check given as a predicate and the text of what it expects."""
 

@@ -16,10 +16,13 @@ A task's estimator in a few lines::
         def fit(self, data, ...):  ...          # sets model_ and the other fitted state
         def _bundle_parts(self) -> BundleParts: # what its model file holds besides settings
         def _restore(self, bundle):  ...        # the inverse: fitted state from a bundle
+        def _file_network(self, meta, specs):   # the network a model file's settings imply
+        def _check_file_parts(self, meta, specs):  # the task's own checks of a model file
 
 The core writes the model file (:meth:`save`) and reads it back (:meth:`_from_bundle`,
 which :func:`rnnkit.load` calls): settings under ``config["settings"]``, the evaluation
-metrics, and the parts the task adds.
+metrics, and the parts the task adds. Before any weight is read, :meth:`check_file`
+compares the file with the task (:mod:`~rnnkit.tasks.core.file_check`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from typing import Any, ClassVar
 
 import torch
 
-from rnnkit.bundle import Bundle, save_bundle
+from rnnkit.bundle import Bundle, TensorSpec, save_bundle
 from rnnkit.errors import NotFittedError
+from rnnkit.tasks.core.file_check import Extra, check_model_file, file_errors
 from rnnkit.tasks.core.settings import Settings
 
 
@@ -53,6 +57,10 @@ class Estimator:
     FIT_CALL: ClassVar[str] = "fit(...)"  # how a user fits it, for the NotFittedError message
     task_name: ClassVar[str]  # set by rnnkit.tasks.registry.register_task
     FITTED: ClassVar[str] = "model_"  # the attribute a fitted estimator has
+    # what a model file of the task holds (checked by check_file before the weights are read):
+    FILE_CONFIG: ClassVar[dict[str, type | tuple]] = {}  # config keys besides "settings"
+    FILE_PREPROCESSING: ClassVar[dict[str, type | tuple]] = {}  # preprocessing keys, JSON types
+    TENSOR_PREFIX: ClassVar[str] = "model."  # the network's tensors are named PREFIX + state_dict key
 
     def __init__(self, **settings: Any) -> None:
         self.config = self.Config.from_dict(settings)
@@ -112,10 +120,23 @@ class Estimator:
                            metrics=getattr(self, "metrics_", {}))
 
     @classmethod
+    def check_file(cls, meta: Bundle, specs: dict[str, TensorSpec]) -> None:
+        """Check a model file against this task before its weights are read: ``meta`` is the
+        file without tensors, ``specs`` each tensor's dtype and shape. Settings in range,
+        required keys present, no duplicate names, and exactly the tensors the settings
+        imply (see :mod:`rnnkit.tasks.core.file_check`).
+
+        Raises:
+            BundleError: one line naming the first field or tensor that is wrong.
+        """
+        check_model_file(cls, meta, specs)
+
+    @classmethod
     def _from_bundle(cls, bundle: Bundle):
         """The fitted estimator a verified bundle holds (what :func:`rnnkit.load` returns)."""
-        self = cls(**cls._settings_from_file(dict(bundle.config["settings"])))
-        self._restore(bundle)
+        with file_errors(f"{cls.Config.WHO} model file"):
+            self = cls(**cls._settings_from_file(dict(bundle.config["settings"])))
+            self._restore(bundle)
         self.metrics_ = bundle.metrics
         return self
 
@@ -129,3 +150,13 @@ class Estimator:
 
     def _restore(self, bundle: Bundle) -> None:
         raise NotImplementedError
+
+    def _file_network(self, meta: Bundle, specs: dict[str, TensorSpec]) -> torch.nn.Module:
+        """The network a model file's settings and preprocessing imply, unfitted (built on the
+        ``meta`` device by :meth:`check_file`, on the CPU by ``_restore``)."""
+        raise NotImplementedError
+
+    def _check_file_parts(self, meta: Bundle, specs: dict[str, TensorSpec]) -> dict[str, Extra]:
+        """The task's own checks of a model file (names, scalers, frequency …), raising
+        BundleError; returns the tensors the file may hold besides the network."""
+        return {}

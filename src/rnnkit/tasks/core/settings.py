@@ -20,11 +20,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
+import torch
+
 from rnnkit.errors import ConfigError, problem, unknown_name
-from rnnkit.tasks.core.checks import Check, Choice, Int, Real, setting
+from rnnkit.tasks.core.checks import Check, Choice, Int, Real, Rule, setting
+from rnnkit.tasks.core.limits import MAX_COUNT, bounded
 from rnnkit.train import TrainConfig
 
 PROGRESS = ("auto", "bar", "plain", "none")
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")  # devices that hold real numbers ("meta" does not)
+
+
+def is_device(value: Any) -> bool:
+    """``"auto"`` or a torch device string of a type that computes (cpu, cuda, mps, xpu)."""
+    if value == "auto":
+        return True
+    try:
+        return isinstance(value, str) and torch.device(value).type in DEVICE_TYPES
+    except (RuntimeError, ValueError):
+        return False
 
 
 class Settings:
@@ -80,8 +94,8 @@ class TrainSettings(Settings):
     """The training settings every task shares. A task redeclares a field to change its
     default; the declared check stays."""
 
-    epochs: int = setting(10, Int(1))  # upper bound; early stopping usually ends sooner
-    batch_size: int = setting(32, Int(1))
+    epochs: int = setting(10, bounded(1, MAX_COUNT))  # upper bound; early stopping usually ends sooner
+    batch_size: int = setting(32, bounded(1, MAX_COUNT))
     lr: float = setting(1e-3, Real(0, low_open=True))  # Adam's learning rate
     weight_decay: float = setting(0.0, Real(0, note=" (0 = off)"))
     grad_clip_norm: float | None = setting(1.0, Real(0, low_open=True, optional=True))  # clip
@@ -97,7 +111,9 @@ class TrainSettings(Settings):
     max_steps: int | None = setting(None, Int(1, optional=True))  # stop after this many
     #                                 optimizer steps (a time budget); None = no limit
     seed: int = setting(0, Int(0))
-    device: str = "auto"  # "auto" (cuda, then mps, then cpu) or a torch device string
+    device: str = setting("auto", Rule(is_device, "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'",
+                                       fix="a model runs on a device that computes; use 'auto'"))
+    #                                 "auto" (cuda, then mps, then cpu) or a torch device string
     progress: str = setting("auto", Choice(*PROGRESS))  # "auto": a bar on a terminal, a line
     #                                 per epoch otherwise; "bar", "plain" or "none"
 

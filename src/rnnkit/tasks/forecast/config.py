@@ -10,11 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.tasks.core import Choice, Flag, Int, Real, TrainSettings, setting
+from rnnkit.tasks.core import Choice, Flag, Real, Rule, TrainSettings, setting
+from rnnkit.tasks.core.checks import FREQUENCY, is_frequency, is_number
+from rnnkit.tasks.core.limits import MAX_LAYERS, MAX_STEPS, MAX_WIDTH, bounded
 
 CELLS = ("lstm", "gru", "rnn")
 LIKELIHOODS = ("quantile", "gaussian", "point")
 FILLS = ("interpolate", "ffill", "zero")
+QUANTILES = "2 to 99 increasing numbers in (0, 1), e.g. (0.1, 0.5, 0.9)"
+
+
+def _quantiles(value) -> bool:
+    """2 to 99 increasing values in (0, 1): one network output each."""
+    return (isinstance(value, (tuple, list)) and 2 <= len(value) <= 99
+            and all(is_number(q) and 0 < q < 1 for q in value)
+            and all(a < b for a, b in zip(value, value[1:])))
 
 
 @dataclass
@@ -23,26 +33,26 @@ class ForecastConfig(TrainSettings):
     WHO: ClassVar[str] = "Forecaster"
     SETTING: ClassVar[str] = "forecaster setting"
     cell: str = setting("lstm", Choice(*CELLS))  # recurrent encoder: "lstm", "gru" or "rnn"
-    lookback: int = setting(56, Int(1))  # past steps the encoder reads
-    horizon: int = setting(7, Int(1))  # steps ahead forecast at once (direct multi-horizon head)
-    hidden_size: int = setting(64, Int(1))  # encoder and head width
-    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    lookback: int = setting(56, bounded(1, MAX_STEPS))  # past steps the encoder reads
+    horizon: int = setting(7, bounded(1, MAX_STEPS))  # steps ahead forecast at once (direct multi-horizon head)
+    hidden_size: int = setting(64, bounded(1, MAX_WIDTH))  # encoder and head width
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     dropout: float = setting(0.0, Real(0, 1, high_open=True))  # between layers and in the head
     layer_norm: bool = setting(False, Flag())  # rnnkit.nn extras on the encoder
     recurrent_dropout: float = setting(0.0, Real(0, 1, high_open=True))
     zoneout: float = setting(0.0, Real(0, 1, high_open=True))
     likelihood: str = setting("quantile", Choice(*LIKELIHOODS))  # "quantile", "gaussian" or "point"
-    quantiles: tuple = (0.1, 0.5, 0.9)  # for "quantile": lowest and highest bound the interval
+    quantiles: tuple = setting((0.1, 0.5, 0.9), Rule(_quantiles, QUANTILES))  # for "quantile": lowest and highest bound the interval
     interval: float = setting(0.8, Real(0, 1, low_open=True, high_open=True))  # interval level
     #                                                   for "gaussian" (and for the baselines)
     transform: str | None = setting(None, Choice("log", optional=True))  # None or "log"
     #                                                   (multiplicative series; needs values > 0)
     calendar: bool = setting(True, Flag())  # calendar features of past and future timestamps
-    season: int | None = setting(None, Int(1, optional=True))  # seasonal period in steps;
+    season: int | None = setting(None, bounded(1, MAX_STEPS, optional=True))  # seasonal period in steps;
     #                                                   None: from the frequency
     fill: str | None = setting(None, Choice(*FILLS, optional=True))  # missing values: None
     #                                                   (error), "interpolate", "ffill", "zero"
-    freq: str | None = None  # resample to this pandas frequency; None: infer, error if irregular
+    freq: str | None = setting(None, Rule(is_frequency, FREQUENCY, optional=True))  # resample to this pandas frequency; None: infer, error if irregular
     # -- training (TrainSettings), this task's defaults
     epochs: int = 40
     batch_size: int = 64

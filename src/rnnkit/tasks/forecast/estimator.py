@@ -27,7 +27,7 @@ from rnnkit.data.calendar import future_times, step_days
 from rnnkit.data.frames import SeriesSet, read_series
 from rnnkit.errors import DataError, problem
 from rnnkit.tasks.core import BundleParts, Estimator
-from rnnkit.tasks.forecast import backtest as bt
+from rnnkit.tasks.forecast import backtest as bt, stored
 from rnnkit.tasks.forecast.baselines import available
 from rnnkit.tasks.forecast.config import ForecastConfig
 from rnnkit.tasks.forecast.features import NetworkInputs, Scalers, SeriesFeatures, fit_scalers
@@ -73,6 +73,7 @@ class Forecaster(Estimator):
 
     Config = ForecastConfig
     FIT_CALL = "fit(data, time=..., target=...)"
+    FILE_CONFIG, FILE_PREPROCESSING, TENSOR_PREFIX = stored.FILE_CONFIG, stored.FILE_PREPROCESSING, ""
 
     def __init__(self, cell: str = "lstm", lookback: int = 56, horizon: int = 7, **settings) -> None:
         super().__init__(cell=cell, lookback=lookback, horizon=horizon, **settings)
@@ -319,14 +320,21 @@ class Forecaster(Estimator):
     def _settings_from_file(cls, settings: dict) -> dict:
         return {**settings, "quantiles": tuple(settings["quantiles"])}
 
-    def _restore(self, bundle) -> None:
+    def _check_file_parts(self, meta, specs) -> dict:
+        stored.check_forecast_file(self.config, meta)
+        return {}
+
+    def _file_network(self, meta, specs) -> ForecastNet:
         self.likelihood_ = Likelihood(self.config.likelihood, self.config.quantiles, self.config.interval)
+        return self._build(meta.config["dims"])
+
+    def _restore(self, bundle) -> None:
         self.columns_ = bundle.config["columns"]
         self.dims_ = bundle.config["dims"]
         pre = bundle.preprocessing
         self.scalers_ = Scalers.from_dict(pre["scalers"])
         self.freq_, self.season_, self.train_end_ = pre["freq"], pre["season"], pre["train_end"]
         self.input_stats_ = pre.get("input_stats", {})  # absent in files from rnnkit < 0.2
-        self.model_ = self._build(self.dims_)
+        self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict(bundle.tensors)
         self.model_.to(select_device(self.config.device)).eval()

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.tasks.core import Choice, Flag, Int, Real, TrainSettings, setting
+from rnnkit.tasks.core.limits import MAX_LAYERS, MAX_STEPS, MAX_TOKENS, MAX_VOCAB, MAX_WIDTH, bounded
 
 CELLS = ("lstm", "gru")
 WHO = "LanguageModel"
@@ -28,17 +29,17 @@ class LanguageModelConfig(TrainSettings):
     #                                 (subwords learned on the texts)
     lowercase: bool = setting(False, Flag())  # lowercase before tokenizing (a language model
     #                                 usually keeps case)
-    bpe_vocab_size: int = setting(2000, Int(1))  # symbols BPE learns (tokenizer="bpe" only)
+    bpe_vocab_size: int = setting(2000, bounded(1, MAX_VOCAB))  # symbols BPE learns (tokenizer="bpe" only)
     min_freq: int = setting(2, Int(1))  # a token needs this many training occurrences to get its own id
-    max_vocab: int | None = setting(20000, Int(5, optional=True))  # most ids in all (reserved
+    max_vocab: int | None = setting(20000, bounded(5, MAX_VOCAB, optional=True))  # most ids in all (reserved
     #                                 ones included); None = no cap
-    max_prompt_tokens: int = setting(4096, Int(1))  # generate/stream read at most the last this
+    max_prompt_tokens: int = setting(4096, bounded(1, MAX_TOKENS))  # generate/stream read at most the last this
     #                                 many prompt tokens
     # -- network
     cell: str = setting("lstm", Choice(*CELLS))  # "lstm" or "gru"
-    embedding_dim: int = setting(64, Int(1))  # token embedding width E
-    hidden_size: int = setting(256, Int(1))  # recurrent width H
-    num_layers: int = setting(1, Int(1))  # stacked recurrent layers
+    embedding_dim: int = setting(64, bounded(1, MAX_WIDTH))  # token embedding width E
+    hidden_size: int = setting(256, bounded(1, MAX_WIDTH))  # recurrent width H
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked recurrent layers
     dropout: float = setting(0.1, SHARE)  # on the embeddings, between layers and before the head
     layer_norm: bool = setting(False, Flag())  # layer-normalised cells (rnnkit.nn extra; slower on CPU)
     recurrent_dropout: float = setting(0.0, SHARE)  # variational dropout of h_{t-1} (rnnkit.nn extra)
@@ -46,12 +47,12 @@ class LanguageModelConfig(TrainSettings):
     tie_weights: bool = setting(True, Flag())  # share the embedding matrix with the softmax head
     #                                 (a projection H -> E is added when hidden_size != embedding_dim)
     # -- truncated BPTT over one long stream
-    bptt: int = setting(50, Int(1))  # TBPTT chunk length k: backprop through at most k steps
+    bptt: int = setting(50, bounded(1, MAX_STEPS))  # TBPTT chunk length k: backprop through at most k steps
     carry_state: bool = setting(True, Flag())  # carry the (detached) state from chunk to chunk;
     #                                 False resets it
     keep_train_texts: bool = setting(True, Flag())  # keep the training texts in the model file,
     #                                 so a loaded model's evaluate() refits the n-gram baseline
-    ngram_order: int = setting(5, Int(1))  # order of the smoothed character n-gram baseline
+    ngram_order: int = setting(5, bounded(1, 64))  # order of the smoothed character n-gram baseline
     # -- training (TrainSettings), this task's defaults
     batch_size: int = 64  # parallel streams the corpus is cut into
     lr: float = 4e-3

@@ -48,7 +48,7 @@ from rnnkit.data.text.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError, problem
 from rnnkit.tasks.common.sampling import check_sampling, make_generator, sample
 from rnnkit.tasks.common.texts import as_texts, requested_baselines
-from rnnkit.tasks.core import BundleParts, Estimator, Int, Report
+from rnnkit.tasks.core import BundleParts, Estimator, Int, Report, unique_names
 from rnnkit.tasks.lm.baselines import KneserNeyCharModel
 from rnnkit.tasks.lm.config import LanguageModelConfig
 from rnnkit.tasks.lm.datasets import read_records, split_indices
@@ -78,6 +78,7 @@ class LanguageModel(Estimator):
     :mod:`rnnkit.tasks.lm.model` for the network)."""
 
     Config = LanguageModelConfig
+    FILE_PREPROCESSING = {"tokenizer": dict, "vocabulary": dict, "n_train_tokens": int}
     FIT_CALL = "fit(texts)"
 
     def __init__(self, tokenizer: str = "char", cell: str = "lstm", **settings) -> None:
@@ -255,12 +256,21 @@ class LanguageModel(Estimator):
         return BundleParts(tensors={f"model.{k}": v for k, v in self.model_.state_dict().items()},
                            preprocessing=preprocessing)
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """Distinct vocabulary tokens (a repeated one would map two ids to one text)."""
+        unique_names(WHO, "vocabulary 'tokens'", meta.preprocessing["vocabulary"]["tokens"],
+                     at_least=4)
+        return {}
+
+    def _file_network(self, meta, specs) -> LanguageModelNet:
+        return self._build(len(meta.preprocessing["vocabulary"]["tokens"]))
+
     def _restore(self, bundle) -> None:
         pre = bundle.preprocessing
         self.encoder_ = TextEncoder.from_dict(pre)
         self.n_train_tokens_ = int(pre["n_train_tokens"])
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
-        self.model_ = self._build(len(self.encoder_.vocab))
+        self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict(weights)
         self.model_.to(select_device(self.config.device)).eval()
         if "train_texts" in pre:

@@ -26,6 +26,7 @@ from rnnkit.data.text.encoder import OVERLONG
 from rnnkit.data.text.tokenizers import KINDS
 from rnnkit.errors import ConfigError, problem
 from rnnkit.tasks.core import Choice, Flag, Int, Real, Rule, Settings, TrainSettings, setting
+from rnnkit.tasks.core.limits import MAX_BEAM, MAX_LAYERS, MAX_TOKENS, MAX_VOCAB, MAX_WIDTH, bounded
 
 CELLS = ("lstm", "gru")
 ATTENTIONS = ("bahdanau", "luong")
@@ -42,13 +43,13 @@ class DecodingSettings(Settings):
 
     WHO: ClassVar[str] = "Seq2Seq decoding"
     SETTING: ClassVar[str] = "Seq2Seq decoding setting"
-    beam: int = setting(5, Int(1))  # default beam width of translate(); 1 = greedy
+    beam: int = setting(5, bounded(1, MAX_BEAM))  # default beam width of translate(); 1 = greedy
     length_penalty: str = setting("gnmt", Choice(*LENGTH_PENALTIES))  # "gnmt": ((5+|y|)/6)^alpha,
     #                                  "length": |y|^alpha, "none"
     alpha: float = setting(0.6, Real(0))  # length-normalisation strength (0 = raw log-probability)
     coverage_penalty: float = setting(0.0, Real(0))  # beta of beam search's coverage penalty (Wu
     #   et al. 2016): a hypothesis that leaves source words unattended ranks lower
-    no_repeat_ngram_size: int = setting(0, Int(0))  # > 0: no n-gram of this size twice in an
+    no_repeat_ngram_size: int = setting(0, bounded(0, MAX_TOKENS))  # > 0: no n-gram of this size twice in an
     #   output (fairseq's --no-repeat-ngram-size); 0 = off
     length_ratio: float = setting(2.0, Real(0, low_open=True))  # decode at most
     #   length_ratio * |x| + 10 tokens (and max_target_length)
@@ -87,28 +88,28 @@ class Seq2SeqConfig(TrainSettings):
     tokenizer: str = setting("word", Choice(*KINDS))  # "word", "char" or "bpe" (for both sides)
     lowercase_source: bool = setting(True, Flag())  # lowercase the source before tokenizing
     lowercase_target: bool = setting(False, Flag())  # keep the target's case, so outputs read as text
-    bpe_vocab_size: int = setting(8000, Int(1))  # symbols BPE learns per side (tokenizer="bpe" only)
+    bpe_vocab_size: int = setting(8000, bounded(1, MAX_VOCAB))  # symbols BPE learns per side (tokenizer="bpe" only)
     min_freq: int = setting(2, Int(1))  # a token needs this many training occurrences to get its own id
     target_min_freq: int | None = setting(None, Int(1, optional=True))  # the same for target
     #   tokens; None = min_freq. Rarer targets become <unk>, which the decoder learns to write
     #   and replace_unknown fills in
-    max_vocab: int | None = setting(20000, Int(5, optional=True))  # most ids per side (reserved
+    max_vocab: int | None = setting(20000, bounded(5, MAX_VOCAB, optional=True))  # most ids per side (reserved
     #   ones included); None = no cap
-    max_source_length: int | None = setting(60, Int(1, optional=True))  # source tokens; None = no limit
-    max_target_length: int = setting(60, Int(1))  # target tokens in training; also the decoding cap
+    max_source_length: int | None = setting(60, bounded(1, MAX_TOKENS, optional=True))  # source tokens; None = no limit
+    max_target_length: int = setting(60, bounded(1, MAX_TOKENS))  # target tokens in training; also the decoding cap
     overlong: str = setting("truncate", Choice(*OVERLONG))  # a longer source: "truncate" (warn) or "error"
     # -- network
     cell: str = setting("gru", Choice(*CELLS))  # "lstm" or "gru" for encoder and decoder
-    embedding_dim: int = setting(128, Int(1))  # source and target embedding width E
-    hidden_size: int = setting(256, Int(2))  # decoder width H (even); the encoder has H // 2
+    embedding_dim: int = setting(128, bounded(1, MAX_WIDTH))  # source and target embedding width E
+    hidden_size: int = setting(256, bounded(2, MAX_WIDTH))  # decoder width H (even); the encoder has H // 2
     #   per direction
-    num_layers: int = setting(1, Int(1))  # stacked layers in encoder and decoder
+    num_layers: int = setting(1, bounded(1, MAX_LAYERS))  # stacked layers in encoder and decoder
     attention: str = setting("luong", Choice(*ATTENTIONS))  # "bahdanau" (additive) or "luong"
     #   (general, multiplicative)
-    attention_size: int = setting(128, Int(1))  # width A of the additive attention (bahdanau only)
+    attention_size: int = setting(128, bounded(1, MAX_WIDTH))  # width A of the additive attention (bahdanau only)
     dropout: float = setting(0.2, Real(0, 1, high_open=True))  # dropout on embeddings, between
     #   layers and on the attentional vector
-    lexicon_top_k: int = setting(0, Int(0))  # > 0: bias the decoder with an IBM-1 lexicon of the
+    lexicon_top_k: int = setting(0, bounded(0, MAX_VOCAB))  # > 0: bias the decoder with an IBM-1 lexicon of the
     #   training pairs keeping this many translations per source token (0 = off)
     lexical_model: bool = setting(False, Flag())  # a feed-forward path from the attended source
     #   embeddings to the output (Nguyen & Chiang 2018)

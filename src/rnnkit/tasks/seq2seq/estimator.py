@@ -38,7 +38,7 @@ from rnnkit.data.text.vocab import EOS, EOS_ID
 from rnnkit.errors import BundleError, DataError, problem
 from rnnkit.tasks.common.sampling import check_sampling
 from rnnkit.tasks.common.texts import as_texts
-from rnnkit.tasks.core import BundleParts, Estimator
+from rnnkit.tasks.core import BundleParts, Estimator, Extra, unique_names
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.seq2seq import decoding
 from rnnkit.tasks.seq2seq.baselines import NAME as BASELINE, WordByWord
@@ -59,6 +59,8 @@ class Seq2Seq(Inference, Estimator):
     :mod:`rnnkit.tasks.seq2seq.model` for the network)."""
 
     Config = Seq2SeqConfig
+    FILE_PREPROCESSING = {"source": dict, "target": dict, "dictionary": (dict, type(None)),
+                          "input_stats": dict}
     FIT_CALL = "fit(sources, targets)"
 
     def __init__(self, tokenizer: str = "word", cell: str = "gru", attention: str = "luong",
@@ -247,6 +249,19 @@ class Seq2Seq(Inference, Estimator):
     def _settings_from_file(cls, settings: dict) -> dict:
         return settings_from_file(settings)
 
+    def _check_file_parts(self, meta, specs) -> dict:
+        """Distinct tokens in both vocabularies; ``target_counts``, when stored, one per
+        target token."""
+        pre = meta.preprocessing
+        for side in ("source", "target"):
+            unique_names(WHO, f"{side} vocabulary 'tokens'", pre[side]["vocabulary"]["tokens"],
+                         at_least=4)
+        return {"target_counts": Extra(("I64",), (len(pre["target"]["vocabulary"]["tokens"]),))}
+
+    def _file_network(self, meta, specs) -> Seq2SeqNet:
+        pre = meta.preprocessing
+        return self._build(len(pre["source"]["vocabulary"]["tokens"]), len(pre["target"]["vocabulary"]["tokens"]))
+
     def _restore(self, bundle: Bundle) -> None:
         pre = bundle.preprocessing
         self.source_encoder_ = TextEncoder.from_dict(pre["source"])
@@ -254,7 +269,7 @@ class Seq2Seq(Inference, Estimator):
         self.dictionary_ = WordByWord.from_dict(pre["dictionary"]) if pre["dictionary"] else None
         self.input_stats_ = pre["input_stats"]
         weights = {k[len("model."):]: v for k, v in bundle.tensors.items() if k.startswith("model.")}
-        self.model_ = self._build(len(self.source_encoder_.vocab), len(self.target_encoder_.vocab))
+        self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict(weights)
         counts = bundle.tensors.get("target_counts")  # None in files saved before it was stored
         V = len(self.target_encoder_.vocab)
