@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnkit.data import calendar
 from rnnkit.errors import DataError, problem, unknown_name
 
 FILLS = (None, "interpolate", "ffill", "zero")
@@ -151,11 +152,9 @@ def numeric_column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def parse_times(frame: pd.DataFrame, time: str) -> pd.Series:
-    try:
-        return pd.to_datetime(frame[time])
-    except (ValueError, TypeError) as err:
-        raise DataError(f"time column {time!r} does not parse as dates: {err} "
-                        "(use ISO dates such as 2024-01-31 or 2024-01-31 13:00)") from err
+    """``frame[time]`` as datetimes inside pandas' range (see :func:`calendar.parse_times`)."""
+    times = calendar.parse_times(frame[time], f"time column {time!r}")
+    return pd.Series(times, index=frame.index, name=time)
 
 
 def read_series(data, *, time: str, targets: list[str], id: str | None = None,

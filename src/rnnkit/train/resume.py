@@ -14,7 +14,8 @@ from typing import Any
 
 import torch
 
-from rnnkit.errors import ConfigError, problem
+from rnnkit.errors import BundleError, ConfigError, RnnkitError, problem
+from rnnkit.train.checkpoint import FIX
 from rnnkit.train.checks import warn_config_changes
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.history import History
@@ -44,11 +45,48 @@ def checkpoint_payload(run: Run, model: torch.nn.Module, cfg: TrainConfig,
     }
 
 
+# what restore_run reads; "average" and "config" are optional (older runs lack them)
+PAYLOAD_KEYS = ("model", "optimizer", "scheduler", "scaler", "early_stopping", "history",
+                "epoch", "batch", "skipped", "epoch_loss", "carried_state", "rng", "rng_epoch_start")
+
+
 def restore_run(run: Run, model: torch.nn.Module, cfg: TrainConfig, ckpt: dict[str, Any],
                 path: Path) -> None:
-    """Put the checkpoint ``ckpt`` (read from ``path``) back into ``model`` and ``run``."""
+    """Put the checkpoint ``ckpt`` (read from ``path``) back into ``model`` and ``run``.
+
+    A checkpoint without every part a resume needs is a :class:`BundleError`, weights of
+    another model (other cell, sizes or layers) a :class:`ConfigError`, a part of the wrong
+    kind a :class:`BundleError`: one line each, before or instead of a traceback."""
+    missing = [k for k in PAYLOAD_KEYS if k not in ckpt]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise BundleError(problem(f"checkpoint {str(path)!r}", expected="a training checkpoint "
+                                  "with every part a resume needs (model, optimizer, history, rng, ...)",
+                                  got=f"one without {', '.join(missing[:3])}{more}", fix=FIX))
     warn_config_changes(ckpt.get("config", {}), cfg.to_dict())
-    model.load_state_dict(ckpt["model"])
+    try:
+        model.load_state_dict(ckpt["model"])
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ConfigError(problem(f"resume from {str(path)!r}", expected="weights of this model",
+                                  got=f"weights that do not fit it ({_first_line(err)})",
+                                  fix="resume with the model settings of that run, or start "
+                                      "afresh without --resume (fit(resume=False))")) from None
+    try:
+        _restore_state(run, ckpt, path)
+    except RnnkitError:
+        raise
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise BundleError(problem(f"checkpoint {str(path)!r}", expected="a training checkpoint "
+                                  "of this run's optimizer, schedule and state",
+                                  got=f"a part that does not fit ({_first_line(err)})",
+                                  fix=FIX)) from None
+
+
+def _first_line(err: BaseException) -> str:
+    return (" ".join(str(err).split()) or type(err).__name__)[:160]
+
+
+def _restore_state(run: Run, ckpt: dict[str, Any], path: Path) -> None:
     run.optimizer.load_state_dict(ckpt["optimizer"])
     if run.scheduler is not None and ckpt["scheduler"] is not None:
         run.scheduler.load_state_dict(ckpt["scheduler"])

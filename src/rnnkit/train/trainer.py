@@ -31,7 +31,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from rnnkit.errors import ConfigError, DataError, NonFiniteError, problem
 from rnnkit.train.averaging import WeightAverage
-from rnnkit.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from rnnkit.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, remove_stale_temp_files, save_checkpoint
 from rnnkit.train.checks import check_arguments, loss_and_state
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.devices import amp_enabled, make_grad_scaler, select_device
@@ -154,6 +154,8 @@ class Trainer:
 
     def _start(self, run: Run, resume: bool) -> None:
         path = self.checkpoint_path
+        if path is not None and run.dist.is_main:  # what a writer killed mid-write left
+            remove_stale_temp_files(path.parent, path.name)
         if resume and path is None:
             raise ConfigError(problem("fit(resume=True)", expected="a Trainer with out_dir",
                                       got="out_dir=None", fix="pass the out_dir of the run to resume"))

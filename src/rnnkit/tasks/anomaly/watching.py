@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+from rnnkit.data.calendar import parse_times
 from rnnkit.errors import DataError, nearest
 from rnnkit.tasks.anomaly.scoring import StepResult
 
@@ -133,6 +134,10 @@ def _timestamp(value, last):
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
         return None, f"time {value!r} does not parse as a date (use ISO times, e.g. 2024-01-31 13:00)"
+    try:  # inside pandas' datetime64[ns] range, as the time column the detector was fitted on
+        parse_times([stamp], "time")
+    except DataError as err:
+        return None, str(err)
     if stamp is pd.NaT:
         return None, "time is missing"
     if last is not None and stamp == last:

@@ -12,12 +12,12 @@ holds each series' recent rows as arrays uses :func:`history` to validate them c
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from rnnkit.data import calendar
 from rnnkit.data.calendar import fixed_step_ns, future_times
 from rnnkit.data.frames import SeriesSet
 from rnnkit.errors import DataError, problem, unknown_name
@@ -80,24 +80,9 @@ def history(f, *, time, values: dict, static: dict | None = None, id=None,
 
 
 def parse_times(time, where: str) -> pd.DatetimeIndex:
-    """ISO 8601 strings -> a naive DatetimeIndex; empty or unparsable stamps are refused.
-
-    Plain stamps go through numpy's C parser (about 8x faster than pandas); stamps with a
-    time-zone offset, and anything numpy refuses, through pandas."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # numpy warns on a zone offset: let pandas read those
-        try:
-            times = pd.DatetimeIndex(np.array(list(time), dtype="datetime64[ns]"))
-        except (ValueError, TypeError, OverflowError, UserWarning, DeprecationWarning):
-            times = None
-    if times is not None:
-        return _no_missing(times, time, where)
-    try:
-        times = pd.DatetimeIndex(pd.to_datetime(list(time), format="ISO8601"))
-    except (ValueError, TypeError, OverflowError) as err:
-        raise DataError(problem(f"{where}: time", expected="ISO timestamps such as 2024-01-31",
-                                got=f"{err}")) from None
-    return _no_missing(times.tz_localize(None) if times.tz is not None else times, time, where)
+    """ISO 8601 strings -> a naive DatetimeIndex inside pandas' range; empty, unparsable or
+    out-of-range stamps are refused (:func:`rnnkit.data.calendar.parse_times`, ``iso=True``)."""
+    return _no_missing(calendar.parse_times(time, f"{where}: time", iso=True), time, where)
 
 
 def _no_missing(times: pd.DatetimeIndex, raw, where: str) -> pd.DatetimeIndex:

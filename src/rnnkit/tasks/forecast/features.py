@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnkit.data.calendar import calendar_features, future_times
 from rnnkit.data.frames import SeriesSet
 from rnnkit.data.scaling import SeriesScaler
+from rnnkit.errors import DataError
 
 
 @dataclass
@@ -54,6 +56,17 @@ def fit_scalers(series: SeriesSet, ends: list[int]) -> Scalers:
                    SeriesScaler.fit([series.static if len(series.static) else np.zeros((1, 0))]))
 
 
+def _future(series: SeriesSet, i: int, horizon: int) -> pd.DatetimeIndex:
+    """The ``horizon`` times after series ``i``; past pandas' last time, an error that names
+    the series (the features of every series hold its future calendar)."""
+    try:
+        return future_times(series.times[i][-1], series.freq, horizon)
+    except DataError as err:
+        if series.ids[i] is None:
+            raise
+        raise DataError(f"series {series.ids[i]!r}: {err}") from None
+
+
 class SeriesFeatures:
     """Scaled feature matrices of every series of a :class:`SeriesSet`."""
 
@@ -65,7 +78,7 @@ class SeriesFeatures:
             end = scale_ends[i] if scale_ends else len(series.values[i])
             sc = scalers.for_series(key, series.values[i][:end])
             self.target_scalers.append(sc)
-            times = series.times[i].append(future_times(series.times[i][-1], series.freq, horizon))
+            times = series.times[i].append(_future(series, i, horizon))
             cal = calendar_features(times, series.freq) if calendar else np.zeros((len(times), 0), np.float32)
             y = np.vstack([sc.transform(series.values[i], 0), np.zeros((horizon, len(series.targets)))])
             past = np.vstack([scalers.past.transform(series.past[i], 0),

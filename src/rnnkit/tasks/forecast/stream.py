@@ -13,7 +13,8 @@ from collections import deque
 
 import pandas as pd
 
-from rnnkit.errors import DataError, problem
+from rnnkit.data.calendar import parse_times
+from rnnkit.errors import DataError, RnnkitError, problem
 
 
 class ForecastStream:
@@ -30,12 +31,23 @@ class ForecastStream:
 
     def step(self, values: dict) -> pd.DataFrame | None:
         """Add one observation; return the next ``horizon`` steps' forecast, or None while
-        fewer than ``lookback`` observations have arrived."""
+        fewer than ``lookback`` observations have arrived. A refused step (a time outside
+        pandas' range, a forecast that would run past it, bad values) leaves the stream as
+        it was."""
         missing = [k for k in self.columns if k not in values]
         if missing:
             raise DataError(problem("stream step", expected=f"values for {self.columns}",
                                     got=f"missing {missing}"))
+        time = self.columns[0]
+        parse_times([values[time]], f"stream step: time column {time!r}")  # in pandas' range
+        dropped = self.rows[0] if len(self.rows) == self.rows.maxlen else None
         self.rows.append({k: values[k] for k in self.columns})
         if len(self.rows) < self.forecaster.config.lookback:
             return None
-        return self.forecaster.predict(pd.DataFrame(list(self.rows)))
+        try:
+            return self.forecaster.predict(pd.DataFrame(list(self.rows)))
+        except RnnkitError:  # a refused step changes nothing: the next one starts from here
+            self.rows.pop()
+            if dropped is not None:
+                self.rows.appendleft(dropped)
+            raise
