@@ -3,6 +3,7 @@ peak memory measured, and model files rewritten the way an attacker would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 
@@ -72,3 +74,17 @@ def daily_frame(n: int = 200) -> pd.DataFrame:
     return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D"),
                          "y": 10 + np.sin(2 * np.pi * t / 7) + 0.1 * rng.normal(size=n),
                          "x": np.cos(2 * np.pi * t / 7)})
+
+
+@contextlib.asynccontextmanager
+async def serving(**config):
+    """An in-process server (its lifespan run) and an async client; server errors come
+    back as 500 answers instead of being raised, as a real client would see them."""
+    from rnnkit.serve import ServeConfig, create_app
+
+    app = create_app(ServeConfig(**config))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            client.app = app
+            yield client

@@ -12,9 +12,10 @@ JS_URL = re.compile(r"""\burl:\s*'([^']+)'""")
 CONTENT = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
 
 
-def _pages(**config) -> dict:
+def _pages(headers=None, **config) -> dict:
     async def go():
         async with serving(**config) as c:
+            c.headers.update(headers or {})
             pages = {}
             for page in ("/docs", "/redoc"):
                 r = await c.get(page)
@@ -54,7 +55,10 @@ def test_every_asset_is_served_whole(pages, page):
     assert page != "/docs" or css and ".swagger-ui" in css[0]
 
 
-def test_docs_need_no_api_key_like_openapi_json():
-    pages = _pages(api_key="k" * 16)
-    for html, assets in pages.values():
-        assert all(r.status_code == 200 for r in assets.values())
+def test_docs_render_with_the_api_key_or_when_opened():
+    for config in ({"api_key": "k" * 16, "headers": {"X-API-Key": "k" * 16}},
+                   {"api_key": "k" * 16, "open_paths": ["/healthz", "/docs", "/redoc", "/openapi.json",
+                                                        STATIC_URL + "/"]}):
+        pages = _pages(**config)
+        for html, assets in pages.values():
+            assert all(r.status_code == 200 for r in assets.values())

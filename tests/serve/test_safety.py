@@ -68,20 +68,22 @@ def test_every_bad_request_is_a_4xx_with_a_message(forecaster_file):
     assert still.status_code == 200
 
 
-def test_api_key_is_required_on_v1_only(forecaster_file):
+def test_api_key_is_required_except_on_open_paths(forecaster_file):
     async def main():
         async with serving(models={"daily": str(forecaster_file)}, api_key=KEY) as c:
             return {"none": await c.get("/v1/models"),
                     "wrong": await c.get("/v1/models", headers={"x-api-key": "wrong-key-123"}),
                     "header": await c.get("/v1/models", headers={"x-api-key": KEY}),
                     "bearer": await c.get("/v1/models", headers={"authorization": f"Bearer {KEY}"}),
-                    "health": await c.get("/healthz"), "metrics": await c.get("/metrics")}
+                    "health": await c.get("/healthz"), "metrics": await c.get("/metrics"),
+                    "metrics_key": await c.get("/metrics", headers={"x-api-key": KEY})}
 
     r = run(main())
     assert r["none"].status_code == 401 and "missing API key" in r["none"].json()["error"]["message"]
     assert r["wrong"].status_code == 401 and "wrong API key" in r["wrong"].json()["error"]["message"]
     assert r["header"].status_code == 200 and r["bearer"].status_code == 200
-    assert r["health"].status_code == 200 and r["metrics"].status_code == 200
+    assert r["health"].status_code == 200 and r["metrics"].status_code == 401
+    assert r["metrics_key"].status_code == 200
 
 
 def test_chunked_body_over_the_limit_is_refused(forecaster_file):

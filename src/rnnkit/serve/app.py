@@ -11,6 +11,7 @@ handlers' annotations, which are built per model at run time.)
 import asyncio
 import gc
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Optional
@@ -23,13 +24,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from rnnkit._version import __version__
-from rnnkit.errors import RnnkitError, nearest
+from rnnkit.errors import DataError, RnnkitError, nearest
 from rnnkit.serve.adapters.base import Strict
 from rnnkit.serve.batching import QueueFull
 from rnnkit.serve.config import ServeConfig
 from rnnkit.serve.docs_ui import add_docs_routes, assets_dir
 from rnnkit.serve.metrics import ServerMetrics
-from rnnkit.serve.middleware import BodyTooLarge, Guard
+from rnnkit.serve.middleware import ARRIVED, BodyTooLarge, Guard
+from rnnkit.serve.openapi_example import answer_example, instance_example, step_example
 from rnnkit.serve.responses import error_json, error_responses
 from rnnkit.serve.service import ModelService
 from rnnkit.serve.sessions import SessionGone
@@ -105,7 +107,7 @@ def create_app(config: ServeConfig, *, estimators: Optional[dict] = None) -> Fas
         _model_routes(app, s, config)
     _fallback_routes(app, services)
     app.add_middleware(Guard, metrics=metrics, models=services, max_body_bytes=config.max_body_bytes,
-                       api_key=config.api_key)
+                       api_key=config.api_key, open_paths=config.open_paths)
     return app
 
 
@@ -204,16 +206,54 @@ def _describe_model(s: ModelService) -> dict:
 def _wrap(title: str, field: str, item_type, example, max_len: int):
     model = create_model(title, __base__=Strict,
                          **{field: (list[item_type], Field(min_length=1, max_length=max_len))})
-    model.model_config = {**Strict.model_config, "json_schema_extra": {"examples": [{field: [example]}]}}
+    extra = {"examples": [{field: [example]}]} if example is not None else \
+        {"description": "No example: this model's instances are too long to show."}
+    model.model_config = {**Strict.model_config, "json_schema_extra": extra}
     model.model_rebuild(force=True)
     return model
+
+
+def _deadline(request: Request, timeout: float) -> float:
+    """When the request's time is up: ``request_timeout_s`` after it arrived (before its
+    body was read), on the ``time.perf_counter`` clock."""
+    return request.scope.get(ARRIVED, time.perf_counter()) + timeout
+
+
+def _checked(prepare, *args, where: str):
+    """``prepare(*args)``; a RnnkitError gets ``where`` in front, and a value that a library
+    cannot represent (an OverflowError or ValueError, e.g. a date out of pandas' range)
+    becomes a DataError too: hostile input is a 422, never a 500."""
+    try:
+        return prepare(*args)
+    except RnnkitError as err:
+        raise type(err)(f"{where}{err}") from None
+    except (OverflowError, ValueError) as err:
+        raise DataError(f"{where}cannot be read: {type(err).__name__}: {err}") from None
+
+
+def _prepare_all(a, instances) -> list:
+    prepared = [_checked(a.prepare, instance, where=f"instances[{i}]: ")
+                for i, instance in enumerate(instances)]
+    a.check_request(prepared)
+    return prepared
+
+
+async def _answers(futures, deadline: float, timeout: float) -> list:
+    """Every instance's answer; the first refused instance fails the request, named."""
+    results = await _within(asyncio.gather(*futures, return_exceptions=True), deadline, futures, timeout)
+    for i, r in enumerate(results):
+        if isinstance(r, RnnkitError):
+            raise type(r)(f"instances[{i}]: {r}") from None
+        if isinstance(r, BaseException):
+            raise r
+    return results
 
 
 def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
     a, name = s.adapter, s.name
     tag = f"model {name}"
     slug = "".join(ch if ch.isalnum() else "_" for ch in name)
-    Request_ = _wrap(f"PredictRequest_{slug}", "instances", a.Instance, a.example_instance(),
+    Request_ = _wrap(f"PredictRequest_{slug}", "instances", a.Instance, instance_example(a),
                      config.max_instances)
     Response_ = create_model(f"PredictResponse_{slug}", model=(str, ...),
                              predictions=(list[a.Prediction], ...))
@@ -223,50 +263,52 @@ def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
     async def describe() -> dict:
         return _describe_model(s)
 
-    async def predict(body: Request_) -> Response_:
-        prepared = []
-        for i, instance in enumerate(body.instances):
-            try:
-                prepared.append(a.prepare(instance))
-            except RnnkitError as err:
-                raise type(err)(f"instances[{i}]: {err}") from None
-        a.check_request(prepared)
-        for p in prepared:
-            s.observe(p.rows)
+    async def predict(body: Request_, request: Request) -> Response_:
+        deadline = _deadline(request, timeout)
+        prepared = _prepare_all(a, body.instances)
         futures = s.predict_batcher.submit([p.payload for p in prepared], [p.length for p in prepared])
-        results = await _within(asyncio.gather(*futures), timeout, futures)
+        results = await _answers(futures, deadline, timeout)
+        for p in prepared:  # answered: now (and only now) they count for drift
+            s.observe(p.rows)
         return Response_(model=name, predictions=results)
 
     app.post(f"/v1/models/{name}/predict", tags=[tag], response_model=Response_,
              summary=f"Predict with {name} ({a.task})",
-             responses={**_answer_example(a, name), **error_responses(400, 401, 413, 422, 503, 504)})(predict)
+             responses={**answer_example(a, name), **error_responses(400, 401, 413, 422, 503, 504)})(predict)
     if a.SessionOpen is None or not a.describe().get("sessions", True):
         return
 
     Open_ = a.SessionOpen
     Step_ = create_model(f"Step_{slug}", __base__=a.Step)
-    Step_.model_config = {**Strict.model_config, "json_schema_extra": {"examples": [a.example_step()]}}
+    one_step = step_example(a)
+    Step_.model_config = {**Strict.model_config,
+                          "json_schema_extra": {"examples": [one_step]} if one_step is not None else {}}
     Step_.model_rebuild(force=True)
 
     async def open_session(body: Optional[Open_] = Body(None)) -> SessionInfo:
         session = s.sessions.open(a.open_session(body))
         return SessionInfo(session_id=session.id, model=name, ttl_s=config.session_ttl_s)
 
-    async def step(session_id: str, body: Step_) -> a.StepOutput:
+    async def step(session_id: str, body: Step_, request: Request) -> a.StepOutput:
+        deadline = _deadline(request, timeout)
         session = s.sessions.get(session_id)
         async with session.lock:
-            prepared = a.prepare_step(session.state, body)
+            s.sessions.get(session_id)  # closed while this step waited: 404 that says why
+            prepared = _checked(a.prepare_step, session.state, body, where="")
             if prepared.length > config.max_steps:
                 raise BodyTooLarge(f"step: expected at most max_steps={config.max_steps} time "
                                    f"steps, got {prepared.length}; send them in several steps")
-            s.observe(prepared.rows)
+            _within_left(deadline, timeout)  # late already (waited for the lock): nothing changed
             futures = s.step_batcher.submit([(session.state, prepared.payload)], [1])
             try:
-                out = await _within(futures[0], timeout, futures)
+                out, new_state = await _within(futures[0], deadline, futures, timeout)
             except RequestTimeout:
-                s.sessions.close(session_id)  # its state may have moved on without us
+                s.sessions.close(session_id, f"it was closed because a step timed out after "
+                                 f"{timeout:g} s (request_timeout_s)", "timeout")
                 raise
+            session.state = new_state  # answered: the step's state becomes the session's
             session.steps += prepared.length
+            s.observe(prepared.rows)
         return out
 
     async def close(session_id: str) -> Closed:
@@ -283,28 +325,28 @@ def _model_routes(app: FastAPI, s: ModelService, config: ServeConfig) -> None:
                summary="Close a session", responses=error_responses(401, 404))(close)
 
 
-def _answer_example(a, name: str) -> dict:
-    """The model's real answer to its own example instance, as the 200 example."""
-    try:
-        instance = a.Instance.model_validate(a.example_instance())
-        answer = a.predict_batch([a.prepare(instance).payload])[0]
-        if isinstance(answer, BaseException):
-            return {}
-        example = {"model": name, "predictions": [answer.model_dump(mode="json")]}
-    except Exception:  # noqa: BLE001 - an example is a courtesy; never block serving
-        log.warning("no answer example for model %s", name, exc_info=True)
-        return {}
-    return {200: {"content": {"application/json": {"example": example}}}}
+def _late(timeout: float) -> RequestTimeout:
+    return RequestTimeout(f"request took longer than request_timeout_s={timeout:g} s (counted "
+                          "from its arrival); the server is overloaded or the payload is very long")
 
 
-async def _within(awaitable, timeout: float, futures):
+def _within_left(deadline: float, timeout: float) -> float:
+    """Seconds left before ``deadline``; a RequestTimeout when none are."""
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise _late(timeout)
+    return left
+
+
+async def _within(awaitable, deadline: float, futures, timeout: float):
+    """``awaitable``'s result, or a RequestTimeout at ``deadline`` (``futures`` cancelled:
+    the batcher drops instances whose request gave up)."""
     try:
-        return await asyncio.wait_for(awaitable, timeout)
+        return await asyncio.wait_for(awaitable, max(deadline - time.perf_counter(), 0.0))
     except asyncio.TimeoutError:
         for f in futures:
             f.cancel()
-        raise RequestTimeout(f"request took longer than request_timeout_s={timeout:g} s; "
-                             "the server is overloaded or the payload is very long") from None
+        raise _late(timeout) from None
 
 
 def _fallback_routes(app: FastAPI, services) -> None:

@@ -9,6 +9,13 @@ waiting; with ``max_batch=1`` every instance runs alone (batching off).
 
 ``run_batch(payloads) -> results`` returns one result per payload, in order; a result
 that is an ``Exception`` fails that instance's request only.
+
+A failure is charged to the instance that caused it, never to its batch neighbours
+(:func:`run_isolated`): when a whole pass raises, the batch is split in halves and each
+half is run again, down to single instances, so only the instance(s) that fail alone get
+the error. Instances are checked one by one before they are queued, so this is the rare
+second line of defence, and bisection keeps its cost at ``O(k log n)`` passes for ``k``
+bad instances among ``n``.
 """
 
 from __future__ import annotations
@@ -50,6 +57,21 @@ def length_groups(lengths: list[int], max_waste: float = 0.5) -> list[list[int]]
     if current:
         groups.append(current)
     return groups
+
+
+def run_isolated(run_batch: Callable[[list], list], payloads: list) -> list:
+    """``run_batch(payloads)``; if the whole pass raises, each half again (recursively), so
+    an exception reaches only the payloads that raise it on their own."""
+    try:
+        results = run_batch(payloads)
+        if len(results) != len(payloads):
+            raise RuntimeError(f"run_batch: expected {len(payloads)} results, got {len(results)}")
+        return results
+    except Exception as err:  # noqa: BLE001 - charged below to the payload(s) that cause it
+        if len(payloads) == 1:
+            return [err]
+    half = len(payloads) // 2
+    return run_isolated(run_batch, payloads[:half]) + run_isolated(run_batch, payloads[half:])
 
 
 class Batcher:
@@ -132,9 +154,9 @@ class Batcher:
                 batch = [live[i] for i in group]
                 self.on_batch(len(batch))
                 try:
-                    results = await loop.run_in_executor(self.executor, self.run_batch,
+                    results = await loop.run_in_executor(self.executor, run_isolated, self.run_batch,
                                                          [j.payload for j in batch])
-                except Exception as err:  # the whole pass failed: each request hears why
+                except Exception as err:  # the executor itself failed (shut down): each hears why
                     results = [err] * len(batch)
                 for job, result in zip(batch, results):
                     if job.future.done():

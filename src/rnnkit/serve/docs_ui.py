@@ -3,8 +3,8 @@
 FastAPI's own pages load their JavaScript and CSS from a CDN, so they stay blank on a
 machine without internet. The assets here come from the ``fastapi-offline`` package (in
 the ``serve`` extra), mounted under :data:`STATIC_URL`; the pages reference nothing but
-same-origin URLs (no Google Fonts either). Like ``/openapi.json``, these routes sit
-outside ``/v1/`` and need no API key.
+same-origin URLs (no Google Fonts either). Like ``/openapi.json``, these routes need the
+API key when the server has one (only ``open_paths`` are open; see :mod:`.middleware`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ Welford's update over every row the server sees (``n`` rows of ``F`` features)::
 
 The drift score of feature ``f`` is ``|mean_f - train_mean_f| / train_std_f``: how many
 training standard deviations the traffic's mean has moved.
+
+Only rows of answered requests are fed in (a refused request never moves the statistics),
+and an update that would make them non-finite (values whose squares overflow float64) is
+skipped: one hostile request cannot leave ``std = inf`` until a restart.
 """
 
 from __future__ import annotations
@@ -35,14 +39,17 @@ class RunningStats:
         m = len(rows)
         if m == 0:
             return
-        batch_mean = rows.mean(axis=0)
-        batch_m2 = ((rows - batch_mean) ** 2).sum(axis=0)
-        with self._lock:
+        with np.errstate(all="ignore"):
+            batch_mean = rows.mean(axis=0)
+            batch_m2 = ((rows - batch_mean) ** 2).sum(axis=0)
+        with self._lock, np.errstate(all="ignore"):
             n = self.n + m
             delta = batch_mean - self.mean
-            self.mean = self.mean + delta * m / n
-            self.m2 = self.m2 + batch_m2 + delta ** 2 * self.n * m / n
-            self.n = n
+            mean = self.mean + delta * m / n
+            m2 = self.m2 + batch_m2 + delta ** 2 * self.n * m / n
+            if not (np.isfinite(mean).all() and np.isfinite(m2).all()):
+                return
+            self.mean, self.m2, self.n = mean, m2, n
 
     @property
     def std(self) -> np.ndarray:

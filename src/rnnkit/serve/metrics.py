@@ -46,7 +46,7 @@ class ServerMetrics:
         self.sessions_open = Gauge("rnnkit_sessions_open", "Open streaming sessions.", ["model"],
                                    registry=r, multiprocess_mode="livesum")
         self.sessions_closed = Counter("rnnkit_sessions_closed", "Sessions closed, by reason "
-                                       "(deleted, expired, evicted).", ["model", "reason"], registry=r)
+                                       "(deleted, expired, evicted, timeout).", ["model", "reason"], registry=r)
         self.load_seconds = Gauge("rnnkit_model_load_seconds", "Time to load the model file at start.",
                                   ["model"], registry=r, multiprocess_mode="max")
         self.input_values = Counter("rnnkit_input_values", "Input rows seen per model (drift sample size).",

@@ -2,8 +2,14 @@
 
 Plain ASGI (no per-request task or body copy) so it costs microseconds:
 
-* ``/v1/*`` needs the API key when one is configured: ``Authorization: Bearer KEY`` or
-  ``X-API-Key: KEY`` (compared in constant time); else 401.
+* When an API key is configured, every path needs it except ``open_paths`` (default
+  ``/healthz`` and ``/readyz``, matched exactly; an entry ending in ``/`` opens what lies
+  under it): ``/docs``, ``/redoc``, ``/openapi.json`` (its examples hold real predictions
+  and training statistics), ``/metrics``, ``/v1/*`` and unknown paths too, so a 404 never
+  names the served models to a client without the key. ``Authorization: Bearer KEY`` or
+  ``X-API-Key: KEY``, compared in constant time; else 401.
+* Each request's arrival time is stored in its scope (:data:`ARRIVED`), so the
+  per-request timeout counts from arrival, not from when the body was parsed.
 * A body over ``max_body_bytes`` is refused with 413, by its ``Content-Length`` or, for a
   chunked body, as soon as the bytes read pass the limit.
 * Each answered request counts in ``rnnkit_requests_total`` and its latency in
@@ -17,6 +23,8 @@ import json
 import time
 
 from rnnkit.serve.metrics import UNKNOWN, ServerMetrics
+
+ARRIVED = "rnnkit.arrived"  # scope key: time.perf_counter() when the request arrived
 
 
 class BodyTooLarge(Exception):
@@ -48,15 +56,24 @@ def endpoint_of(method: str, path: str, models) -> tuple[str, str]:
 
 class Guard:
     def __init__(self, app, *, metrics: ServerMetrics, models, max_body_bytes: int,
-                 api_key: str | None) -> None:
+                 api_key: str | None, open_paths=("/healthz", "/readyz")) -> None:
         self.app, self.metrics, self.models = app, metrics, models
         self.max_body = max_body_bytes
         self.api_key = api_key.encode() if api_key else None
+        self.open_exact = frozenset(p for p in open_paths if not p.endswith("/"))
+        self.open_under = tuple(p for p in open_paths if p.endswith("/"))
+
+    def is_open(self, scope) -> bool:
+        """Whether the request's path needs no API key (relative to the app's root path)."""
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):] or "/"
+        return path in self.open_exact or path.startswith(self.open_under)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        start = time.perf_counter()
+        start = scope[ARRIVED] = time.perf_counter()
         model, endpoint = endpoint_of(scope["method"], scope["path"], self.models)
         status = {"code": 500, "started": False, "over": False}
 
@@ -86,7 +103,7 @@ class Guard:
 
     def _refusal(self, scope) -> tuple[int, str, str, dict] | None:
         headers = dict(scope["headers"])
-        if self.api_key is not None and scope["path"].startswith("/v1/"):
+        if self.api_key is not None and not self.is_open(scope):
             given = headers.get(b"x-api-key")
             auth = headers.get(b"authorization", b"")
             if given is None and auth[:7].lower() == b"bearer ":

@@ -38,6 +38,11 @@ def error_responses(*codes: int) -> dict:
     return {c: {"model": ErrorBody, "description": ERRORS[c]} for c in codes}
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line (a library's multi-line text joined with spaces)."""
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
 def error_json(status: int, kind: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "type": kind, "message": message}},
+    return JSONResponse({"error": {"status": status, "type": kind, "message": one_line(message)}},
                         status_code=status, headers=headers)

@@ -1,4 +1,10 @@
-"""One served model: its estimator, adapter, batchers, sessions and drift monitor."""
+"""One served model: its estimator, adapter, batchers, sessions and drift monitor.
+
+Session steps run on *staged* copies of their sessions' states (:meth:`TaskAdapter.stage`):
+the step batcher answers ``(output, new state)`` and the route makes the new state the
+session's only when it answers the step, so a refused, failed or timed-out step leaves
+its session as it was, and a retry of the same rows succeeds.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ class ModelService:
                  executor: Executor, estimator=None) -> None:
         self.name, self.path, self.config, self.metrics = name, path, config, metrics
         start = time.perf_counter()
-        self.estimator = rnnkit.load(path) if estimator is None else estimator
+        self.estimator = self._load(path, config) if estimator is None else estimator
         self.adapter = adapter_for(self.estimator, name)
         self.load_seconds = time.perf_counter() - start
         metrics.load_seconds.labels(name).set(self.load_seconds)
@@ -29,7 +35,7 @@ class ModelService:
         self.predict_batcher = Batcher(self.adapter.predict_batch, executor, **kw,
                                        on_batch=metrics.batch_size.labels(name, "predict").observe,
                                        on_depth=metrics.queue_depth.labels(name, "predict").set)
-        self.step_batcher = Batcher(self.adapter.step_batch, executor, **kw,
+        self.step_batcher = Batcher(self._staged_steps, executor, **kw,
                                     on_batch=metrics.batch_size.labels(name, "session_step").observe,
                                     on_depth=metrics.queue_depth.labels(name, "session_step").set)
         self.sessions = SessionStore(name, max_sessions=config.max_sessions, ttl_s=config.session_ttl_s,
@@ -37,6 +43,19 @@ class ModelService:
                                      on_close=lambda reason: metrics.sessions_closed.labels(name, reason).inc(),
                                      on_count=metrics.sessions_open.labels(name).set)
         self.drift = self._drift()
+
+    @staticmethod
+    def _load(path: str, config: ServeConfig):
+        """``rnnkit.load`` of ``path``; with ``config.trusted_keys``, signed files only."""
+        return rnnkit.load(path, trusted_keys=list(config.trusted_keys) or None)
+
+    def _staged_steps(self, pairs: list) -> list:
+        """``[(state, payload)]`` -> ``[(output, new state)]`` (or the Exception of that step),
+        computed on copies: the sessions' own states are not touched here."""
+        staged = [(self.adapter.stage(state), payload) for state, payload in pairs]
+        outputs = self.adapter.step_batch(staged)
+        return [out if isinstance(out, BaseException) else (out, state)
+                for out, (state, _) in zip(outputs, staged)]
 
     def _drift(self) -> RunningStats | None:
         spec = self.adapter.drift_features()
@@ -50,7 +69,8 @@ class ModelService:
         return RunningStats(names, mean, std)
 
     def observe(self, rows: np.ndarray | None) -> None:
-        """Feed request rows ``(m, F)`` to the drift monitor."""
+        """Feed the rows ``(m, F)`` of an answered request to the drift monitor (refused
+        rows never reach it)."""
         if self.drift is None or rows is None or not len(rows):
             return
         self.drift.update(rows)

@@ -7,7 +7,8 @@ an ``asyncio.Lock`` so its steps run one at a time, in arrival order (asyncio's 
 FIFO), while steps of different sessions batch together.
 
 A closed session's id is remembered (bounded) with the reason, so a late step hears
-*why* its session is gone: expired after idling, evicted by newer sessions, or deleted.
+*why* its session is gone: expired after idling, evicted by newer sessions, deleted by
+a client, or closed by the server because one of its steps timed out.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ class SessionStore:
         self._open.move_to_end(session_id)
         return session
 
-    def close(self, session_id: str) -> Session:
+    def close(self, session_id: str, reason: str = "it was deleted by a client",
+              kind: str = "deleted") -> Session:
+        """Close an open session; a later step hears ``reason``; ``kind`` labels the metric."""
         session = self.get(session_id)
         del self._open[session_id]
-        self._forget(session_id, "it was deleted by a client")
-        self.on_close("deleted")
+        self._forget(session_id, reason)
+        self.on_close(kind)
         self.on_count(len(self._open))
         return session
 

@@ -20,8 +20,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rnnkit.errors import DataError, problem, unknown_name
+from rnnkit.serve import ranges
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, floats, per_item, register_adapter
 from rnnkit.tasks.anomaly.stream import PredictorStream, step_many
+
+EXAMPLE_ROWS = 4096  # longest OpenAPI example: a longer one gets a schema-only example
 
 
 class SeriesInstance(Strict):
@@ -96,6 +99,8 @@ class AnomalyDetectorAdapter(TaskAdapter):
 
     def example_instance(self) -> dict:
         n = self.estimator.min_detect_length()[0] + 5
+        if n > EXAMPLE_ROWS:
+            raise DataError(f"example: {n} steps is longer than an OpenAPI example may be ({EXAMPLE_ROWS})")
         return {"values": {c: [round(float(m), 3)] * n for c, m in zip(self.channels, self.estimator.mean_)}}
 
     def example_step(self) -> dict:
@@ -113,7 +118,12 @@ class AnomalyDetectorAdapter(TaskAdapter):
         if instance.time is not None and len(instance.time) != len(table):
             raise DataError(problem("instance: time", expected=f"{len(table)} timestamps (one per step)",
                                     got=len(instance.time)))
+        self._check_range(table, "instance")
         return Prepared(table, len(table), table)
+
+    def _check_range(self, table: np.ndarray, where: str) -> None:
+        d = self.estimator
+        ranges.check_scaled(table, d.mean_, np.where(d.std_ > 0, d.std_, 1.0), self.channels, where)
 
     def predict_batch(self, tables: list) -> list:
         return per_item(self._detect, tables)
@@ -132,6 +142,7 @@ class AnomalyDetectorAdapter(TaskAdapter):
 
     def prepare_step(self, stream, step: AnomalyStep) -> Prepared:
         table = _table(step.values, self.channels, "step")
+        self._check_range(table, "step")
         return Prepared(table, len(table), table)
 
     def step_batch(self, pairs: list) -> list:

@@ -19,6 +19,7 @@ runs on the event loop and must stay cheap (no network pass).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -94,8 +95,26 @@ class TaskAdapter:
         raise NotImplementedError
 
     def step_batch(self, pairs: list[tuple[Any, Any]]) -> list:
-        """``[(session state, prepared payload)]`` -> one output per pair, in order."""
+        """``[(session state, prepared payload)]`` -> one output per pair, in order. The
+        states passed are staged copies (:meth:`stage`): the server keeps a copy as the
+        session's state only once its step is answered, so a refused step changes nothing."""
         raise NotImplementedError
+
+    def stage(self, state: Any) -> Any:
+        """A copy of a session's ``state`` that a step may change while the original stays
+        as it was. The default deep-copies it but shares the estimator and every object
+        it holds (network, vocabulary): only the stream's own buffers are copied."""
+        shared = self.__dict__.get("_shared")
+        if shared is None:
+            shared = self._shared = {id(self.estimator): self.estimator}
+            for value in vars(self.estimator).values():
+                shared[id(value)] = value
+                if hasattr(value, "modules") and callable(value.modules):  # a torch module
+                    for part in value.modules():
+                        shared[id(part)] = part
+                        for t in [*part.parameters(recurse=False), *part.buffers(recurse=False)]:
+                            shared[id(t)] = t
+        return copy.deepcopy(state, dict(shared))
 
 
 def register_adapter(task: str):

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rnnkit.errors import DataError, problem
+from rnnkit.serve import ranges
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, register_adapter
 
 
@@ -59,6 +60,8 @@ class SequenceClassifierAdapter(TaskAdapter):
             raise DataError(problem("instance: series rows", expected=f"{C} channel values per row",
                                     got=f"rows of {sorted(widths)} values"))
         x = np.asarray(rows, dtype=np.float64)  # (T, C)
+        sc = self.estimator.scaler_
+        ranges.check_scaled(x, sc.mean, sc.scale, [f"channel_{k}" for k in range(C)], "instance", "series")
         return Prepared(x, len(x), x)
 
     def predict_batch(self, series: list) -> list:

@@ -12,6 +12,12 @@ A session keeps the last ``lookback`` rows on the server; each ``step`` sends on
 new rows and gets, per row, the forecast from the history so far (null until ``lookback``
 rows have arrived). Steps of many sessions share one network pass; each answer equals
 ``predict`` on the session's rows so far.
+
+Every instance and step is checked on its own before it is queued: numbers finite once
+scaled to the network's float32 units (:mod:`rnnkit.serve.ranges`), timestamps and the
+forecast's timestamps inside pandas' range (:func:`rnnkit.data.calendar.parse_times` and
+:func:`~rnnkit.data.calendar.future_times`). A forecast that still comes out non-finite
+fails its own instance only.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from rnnkit.data import calendar
 from rnnkit.errors import DataError
-from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, floats, register_adapter
+from rnnkit.serve import ranges
+from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, floats, per_item, register_adapter
 from rnnkit.tasks.forecast import arrays
+
+EXAMPLE_ROWS = 512  # longest OpenAPI example: a longer lookback gets a schema-only example
 
 
 class ForecastInstance(Strict):
@@ -79,6 +89,14 @@ class _Window:
         self.values: deque = deque(maxlen=lookback)
         self.seen = 0
 
+    def copy(self) -> "_Window":
+        """A copy whose deques can move on while this one stays as it is."""
+        other = _Window(self.times.maxlen)
+        other.times.extend(self.times)
+        other.values.extend(self.values)
+        other.seen = self.seen
+        return other
+
 
 @register_adapter("forecast")
 class ForecasterAdapter(TaskAdapter):
@@ -101,9 +119,12 @@ class ForecasterAdapter(TaskAdapter):
                 "lookback": f.config.lookback, "horizon": f.config.horizon, "interval": self.interval,
                 "metrics": getattr(f, "metrics_", {})}
 
-    def example_instance(self) -> dict:
+    def example_instance(self, rows: int | None = None) -> dict:
         f = self.estimator
-        L = f.config.lookback
+        L = f.config.lookback if rows is None else rows
+        if L > EXAMPLE_ROWS:
+            raise DataError(f"example: lookback={L} rows is longer than an OpenAPI example "
+                            f"may be ({EXAMPLE_ROWS} rows)")
         end = pd.Timestamp(next(iter(f.train_end_.values()), "2024-01-01"))
         times = pd.date_range(end=end, periods=L, freq=f.freq_)
         stats = getattr(f, "input_stats_", {}) or {}
@@ -116,7 +137,7 @@ class ForecasterAdapter(TaskAdapter):
         return out
 
     def example_step(self) -> dict:
-        one = self.example_instance()
+        one = self.example_instance(rows=1)
         return {"time": one["time"][-1:], "values": {k: v[-1:] for k, v in one["values"].items()}}
 
     def drift_features(self):
@@ -129,12 +150,31 @@ class ForecasterAdapter(TaskAdapter):
     def prepare(self, instance: ForecastInstance) -> Prepared:
         h = arrays.history(self.estimator, time=instance.time, values=instance.values,
                            static=instance.static, id=instance.id, where="instance")
+        f = self.estimator
+        calendar.future_times(h.times[-1], f.freq_, f.config.horizon)  # refuses one past the range
+        self._check_range(h.values, h.past, h.id, "instance")
+        if f.columns_["static"]:
+            s = f.scalers_.static
+            ranges.check_scaled(h.static[None], s.mean, s.scale, f.columns_["static"], "instance", "static")
         return Prepared(h, len(h.times), np.hstack([h.values, h.past]))
 
+    def _check_range(self, values: np.ndarray, past: np.ndarray, key, where: str) -> None:
+        """Targets and past covariates finite once scaled as the network sees them."""
+        f = self.estimator
+        targets, past_names = f.columns_["targets"], f.columns_["past"]
+        if f.config.transform == "log":
+            ranges.check_positive(values, targets, where, "the model forecasts the log of its targets")
+            values = np.log(values)
+        sc = f.scalers_.for_series(key, values)
+        ranges.check_scaled(values, sc.mean, sc.scale, targets, where)
+        if past_names:
+            ranges.check_scaled(past, f.scalers_.past.mean, f.scalers_.past.scale, past_names, where)
+
     def predict_batch(self, histories: list) -> list:
-        return [self._answer(f) for f in arrays.forecast_many(self.estimator, histories)]
+        return per_item(self._answer, arrays.forecast_many(self.estimator, histories))
 
     def _answer(self, f: arrays.ArrayForecast) -> ForecastPrediction:
+        ranges.check_finite_output([f.point, f.lower, f.upper], "forecast")
         names = self.estimator.columns_["targets"]
         forecast = {}
         for k, name in enumerate(names):
@@ -164,16 +204,23 @@ class ForecasterAdapter(TaskAdapter):
             raise DataError(f"step: expected values for {self.columns} with {n} numbers "
                                    f"each (one per time), got {what}")
         times = arrays.parse_times(step.time, "step")
-        start = times[0] if not window.times else window.times[-1]
-        expected = pd.date_range(start=start, periods=n + (1 if window.times else 0), freq=f.freq_)
-        expected = expected[1:] if window.times else expected
+        if window.times:
+            expected = calendar.future_times(window.times[-1], f.freq_, n)
+        else:
+            expected = times[:1].append(calendar.future_times(times[0], f.freq_, n - 1))
         if not times.equals(expected):
             i = int(np.argmax(times.values != expected.values))
             after = f"after {window.times[-1]}" if window.times else "from the first row"
             raise DataError(f"step: time[{i}]: expected {expected[i]} (regular steps of "
                                    f"frequency {f.freq_!r} {after}), got {times[i]}")
+        calendar.future_times(times[-1], f.freq_, f.config.horizon)
         table = np.asarray([step.values[k] for k in self.columns], dtype=np.float64).T.reshape(n, -1)
+        C = len(f.columns_["targets"])
+        self._check_range(table[:, :C], table[:, C:], None, "step")
         return Prepared((times, table), n, table)
+
+    def stage(self, window: _Window) -> _Window:
+        return window.copy()
 
     def step_batch(self, pairs: list) -> list:
         """Round ``r`` appends row ``r`` of every session that has one and forecasts all
@@ -199,6 +246,6 @@ class ForecasterAdapter(TaskAdapter):
                 ready.append(i)
             if histories:
                 for i, fc in zip(ready, arrays.forecast_many(f, histories)):
-                    outputs[i].append(self._answer(fc))
+                    outputs[i].append(self._answer(fc))  # a non-finite one fails the pass: bisected
         return [ForecastStepOutput(outputs=outputs[i], rows_seen=w.seen) for i, (w, _) in enumerate(pairs)]
 
