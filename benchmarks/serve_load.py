@@ -20,6 +20,11 @@ the server's resident memory sampled every 5 s.
     python benchmarks/serve_load.py [--duration 15] [--connections 32,64] [--soak 300] [--only forecast,text]
 
 Writes ``benchmarks/out/serve_load.json`` and ``.md``.
+
+``--baseline-src DIR`` instead compares this checkout's server with another version's
+(``DIR`` is that version's ``src``, e.g. of ``git worktree add /tmp/old HEAD~3``) on the
+same model files, batching on: the two servers take turns, run by run, and the table gives
+each one's median requests/s and their ratio, so machine noise hits both alike.
 """
 
 from __future__ import annotations
@@ -80,13 +85,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(path: Path, name: str, mode: str):
+def start_server(path: Path, name: str, mode: str, src: str | None = None):
+    """``rnnkit serve`` of this checkout, or of the source tree ``src`` (put first on the path)."""
     import httpx
 
     port = free_port()
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     proc = subprocess.Popen([sys.executable, "-c", "from rnnkit.cli.main import main; raise SystemExit(main())",
                              "serve", f"{name}={path}", "--port", str(port), "--log-level", "warning",
-                             *MODES[mode]], env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+                             *MODES[mode]], env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         try:
@@ -148,6 +157,29 @@ def load_test(path, name, body, args) -> dict:
     return result
 
 
+def versus_baseline(path, name, body, args) -> dict:
+    """Batching on, this checkout against ``args.baseline_src``, alternating run by run."""
+    result = {}
+    for c in [int(c) for c in str(args.connections).split(",")]:
+        runs = {"baseline": [], "current": []}
+        for _ in range(args.repeats):
+            for version, src in (("baseline", args.baseline_src), ("current", None)):
+                proc, url = start_server(path, name, "on", src)
+                try:
+                    target = f"{url}/v1/models/{name}/predict"
+                    wrk(target, body, 3, c)  # warm-up
+                    runs[version].append(wrk(target, body, args.duration, c))
+                finally:
+                    proc.terminate()
+                    proc.wait(60)
+        median = {v: float(np.median([r["rps"] for r in rs])) for v, rs in runs.items()}
+        result[f"@{c}"] = {"runs": runs, "median_rps": median, "ratio": median["current"] / median["baseline"],
+                           "errors": {v: sum(r["errors"] for r in rs) for v, rs in runs.items()}}
+        print(f"  {name}, {c} connections: baseline {median['baseline']:.1f} req/s, current "
+              f"{median['current']:.1f} req/s, ratio {result[f'@{c}']['ratio']:.3f}", flush=True)
+    return result
+
+
 def soak(path, name, body, args) -> dict:
     proc, url = start_server(path, name, "on")
     target = f"{url}/v1/models/{name}/predict"
@@ -184,6 +216,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--soak", type=float, default=300)
     p.add_argument("--only", default="forecast,text")
+    p.add_argument("--baseline-src", default=None, help="another version's src folder to compare with")
     args = p.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -197,7 +230,20 @@ def main() -> None:
         if kind in args.only.split(","):
             print(f"fitting the {kind} model ...", flush=True)
             built[kind] = make(tmp)
-            report["models"][kind] = load_test(*built[kind], args)
+            test = versus_baseline if args.baseline_src else load_test
+            report["models"][kind] = test(*built[kind], args)
+    if args.baseline_src:
+        lines = ["| model | connections | baseline req/s | current req/s | current / baseline | errors |",
+                 "|---|---|---|---|---|---|"]
+        for kind, r in report["models"].items():
+            for c in str(args.connections).split(","):
+                m = r[f"@{c}"]
+                lines.append(f"| {kind} | {c} | {m['median_rps']['baseline']:.1f} | {m['median_rps']['current']:.1f} "
+                             f"| {m['ratio']:.3f} | {m['errors']['baseline']} / {m['errors']['current']} |")
+        (OUT / "serve_load_versus.json").write_text(json.dumps(report, indent=2))
+        (OUT / "serve_load_versus.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     if args.soak > 0 and "forecast" in built:
         print(f"soak: {args.soak:.0f} s ...", flush=True)
         report["soak"] = soak(*built["forecast"], args)
