@@ -23,7 +23,7 @@ Writes ``benchmarks/out/serve_load.json`` and ``.md``.
 
 ``--baseline-src DIR`` instead compares this checkout's server with another version's
 (``DIR`` is that version's ``src``, e.g. of ``git worktree add /tmp/old HEAD~3``) on the
-same model files, batching on: the two servers take turns, run by run, and the table gives
+same model files, batching on: the two servers take turns, run by run (ABBA), and the table gives
 each one's median requests/s and their ratio, so machine noise hits both alike.
 """
 
@@ -111,7 +111,7 @@ def wrk(url: str, body: dict, seconds: float, connections: int) -> dict:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                       f"wrk.body = {json.dumps(json.dumps(body))}\n")
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
                           "--timeout", "30s", url], capture_output=True, text=True, check=True).stdout
     script.unlink()
 
@@ -162,8 +162,9 @@ def versus_baseline(path, name, body, args) -> dict:
     result = {}
     for c in [int(c) for c in str(args.connections).split(",")]:
         runs = {"baseline": [], "current": []}
-        for _ in range(args.repeats):
-            for version, src in (("baseline", args.baseline_src), ("current", None)):
+        for r in range(args.repeats):
+            order = (("baseline", args.baseline_src), ("current", None))
+            for version, src in order if r % 2 == 0 else order[::-1]:  # ABBA: no order effect
                 proc, url = start_server(path, name, "on", src)
                 try:
                     target = f"{url}/v1/models/{name}/predict"
@@ -190,7 +191,7 @@ def soak(path, name, body, args) -> dict:
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                           f"wrk.body = {json.dumps(json.dumps(body))}\n")
-        load = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{args.soak}s", "-s", str(script),
+        load = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{args.soak:g}s", "-s", str(script),
                                  "--timeout", "30s", target], stdout=subprocess.PIPE, text=True)
         start = time.time()
         while load.poll() is None:

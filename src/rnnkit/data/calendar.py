@@ -109,6 +109,27 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     return np.stack(columns, axis=1).astype(np.float32)
 
 
+def check_future(last: pd.Timestamp, freq: str, steps: int) -> None:
+    """Raise the :class:`~rnnkit.errors.DataError` of :func:`future_times` when ``steps``
+    steps of ``freq`` after ``last`` would pass :data:`LAST_TIME`, without building the
+    timestamps when the step is fixed (a server checks every instance before queuing it)."""
+    last = pd.Timestamp(last)
+    if fixed_step_ns(freq) is not None and last.tz is None:
+        _fixed_start(last, freq, steps)
+    else:
+        future_times(last, freq, steps)
+
+
+def _fixed_start(last: pd.Timestamp, freq: str, steps: int) -> int:
+    """``last`` in ns, after checking that it and ``steps`` fixed steps after it are in range."""
+    _check_in_range(last, "the input's last time")
+    step = fixed_step_ns(freq)
+    start = last.as_unit("ns").value
+    if start + step * steps > LAST_TIME.value:  # Python ints: this sum cannot overflow
+        raise DataError(_past_the_end(last, freq, steps, LAST_TIME.value - step * steps))
+    return start
+
+
 def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
     """The ``steps`` timestamps after ``last`` at frequency ``freq``.
 
@@ -116,14 +137,12 @@ def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
     :data:`LAST_TIME` (plain int64 arithmetic would wrap around to 1677 instead).
     """
     last = pd.Timestamp(last)
-    _check_in_range(last, "the input's last time")
     step = fixed_step_ns(freq)
     if step is not None and last.tz is None:  # fixed steps: plain arithmetic, no date_range
-        start = last.as_unit("ns").value
-        if start + step * steps > LAST_TIME.value:  # Python ints: this sum cannot overflow
-            raise DataError(_past_the_end(last, freq, steps, LAST_TIME.value - step * steps))
+        start = _fixed_start(last, freq, steps)
         stamps = start + step * np.arange(1, steps + 1, dtype=np.int64)
         return pd.DatetimeIndex(stamps.astype("datetime64[ns]")).as_unit(last.unit)
+    _check_in_range(last, "the input's last time")
     room = (LAST_TIME - _naive(pd.DatetimeIndex([last]))[0]).total_seconds() / 86400
     if step_days(freq) * (steps - 2) > room:  # surely past the end: refuse before allocating
         raise DataError(_past_the_end(last, freq, steps))
@@ -190,19 +209,14 @@ def parse_times(values, column: str, *, iso: bool = False) -> pd.DatetimeIndex:
 
 def _parse_iso(raw, column: str) -> pd.DatetimeIndex:
     ns = None
-    if isinstance(raw, list) and all(type(v) is str for v in raw):
+    if isinstance(raw, list) and raw and set(map(type, raw)) == {str}:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # numpy warns on a zone offset: let pandas read those
             try:
-                ns = np.array(raw, dtype="datetime64[ns]")  # wraps silently past the range ...
-                us = np.array(raw, dtype="datetime64[us]")  # ... which this one spans
+                ns = _numpy_ns(raw, column)
             except (ValueError, TypeError, OverflowError, UserWarning, DeprecationWarning):
                 ns = None
     if ns is not None:
-        a, b = ns.view(np.int64), us.view(np.int64)
-        wrapped = ~np.isnat(ns) & (a // 1000 != b)  # floor(ns / 1000) == us unless it wrapped
-        if wrapped.any():
-            _refuse(raw, column, np.flatnonzero(wrapped))
         return pd.DatetimeIndex(ns)
     try:
         times = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
@@ -210,6 +224,27 @@ def _parse_iso(raw, column: str) -> pd.DatetimeIndex:
         raise DataError(problem(column, expected="ISO timestamps such as 2024-01-31",
                                 got=_first_line(err))) from None
     return times.tz_localize(None) if times.tz is not None else times
+
+
+def _numpy_ns(raw: list[str], column: str) -> np.ndarray:
+    """ISO strings -> datetime64[ns] by numpy's C parser, refusing what lies outside the
+    range (numpy wraps those around silently in nanoseconds, not in microseconds): strings
+    of at most microsecond precision are parsed once, in microseconds, range-checked in
+    integers and converted exactly; longer ones also in nanoseconds, and compared."""
+    us = np.array(raw, dtype="datetime64[us]")
+    ints = us.view(np.int64)
+    low, high = -(-FIRST_TIME.value // 1000), LAST_TIME.value // 1000
+    outside = ((ints < low) | (ints > high)) & ~np.isnat(us)
+    if outside.any():
+        _refuse(raw, column, np.flatnonzero(outside))
+    if max(map(len, raw)) <= len("2000-01-01T00:00:00.000000"):
+        return us.astype("datetime64[ns]")
+    ns = np.array(raw, dtype="datetime64[ns]")
+    wrapped = np.isnat(ns) != np.isnat(us)  # the last nanoseconds wrap onto NaT's own value
+    wrapped |= ~np.isnat(ns) & (ns.view(np.int64) // 1000 != ints)  # else floor(ns / 1000) == us
+    if wrapped.any():
+        _refuse(raw, column, np.flatnonzero(wrapped))
+    return ns
 
 
 def _first_line(err: BaseException) -> str:

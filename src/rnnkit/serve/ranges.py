@@ -29,6 +29,10 @@ def check_scaled(raw: np.ndarray, mean, scale, names: list[str], where: str,
     mean = np.broadcast_to(np.asarray(mean, dtype=np.float64).reshape(-1), (len(names),))
     scale = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (len(names),))
     with np.errstate(all="ignore"):
+        # fast path: |x| <= min_j(F32_MAX * scale_j - |mean_j|) keeps every feature in range
+        # (False for a broken scaler, whose NaN or negative bound fails the comparison)
+        if np.abs(raw).max(initial=0.0) <= (F32_MAX * scale - np.abs(mean)).min(initial=np.inf):
+            return
         broken = ~(np.isfinite(mean) & np.isfinite(scale) & (scale > 0))
         scaled = (raw - mean) / scale
         bad = ~(np.abs(scaled) <= F32_MAX) | broken  # also catches NaN

@@ -35,6 +35,10 @@ from rnnkit.serve import ranges
 from rnnkit.serve.adapters.base import Prepared, Strict, TaskAdapter, floats, per_item, register_adapter
 from rnnkit.tasks.forecast import arrays
 
+# A series the model has no stored scaler for is scaled by its own mean and spread, where
+# spread >= 1e-12 * (1 + |mean|) (SeriesScaler.fit): values of magnitude <= 1e20 then stay
+# below 2e32 once scaled, inside float32, so the scaler need not be fitted here to know it.
+SELF_SCALED_SAFE = 1e20
 EXAMPLE_ROWS = 512  # longest OpenAPI example: a longer lookback gets a schema-only example
 
 
@@ -151,7 +155,7 @@ class ForecasterAdapter(TaskAdapter):
         h = arrays.history(self.estimator, time=instance.time, values=instance.values,
                            static=instance.static, id=instance.id, where="instance")
         f = self.estimator
-        calendar.future_times(h.times[-1], f.freq_, f.config.horizon)  # refuses one past the range
+        calendar.check_future(h.times[-1], f.freq_, f.config.horizon)  # refuses one past the range
         self._check_range(h.values, h.past, h.id, "instance")
         if f.columns_["static"]:
             s = f.scalers_.static
@@ -165,8 +169,12 @@ class ForecasterAdapter(TaskAdapter):
         if f.config.transform == "log":
             ranges.check_positive(values, targets, where, "the model forecasts the log of its targets")
             values = np.log(values)
-        sc = f.scalers_.for_series(key, values)
-        ranges.check_scaled(values, sc.mean, sc.scale, targets, where)
+        stored = f.scalers_.target.get(str(key))
+        if stored is not None:
+            ranges.check_scaled(values, stored.mean, stored.scale, targets, where)
+        elif not np.abs(values).max(initial=0.0) <= SELF_SCALED_SAFE:  # else no fit needed: safe
+            sc = f.scalers_.for_series(key, values)
+            ranges.check_scaled(values, sc.mean, sc.scale, targets, where)
         if past_names:
             ranges.check_scaled(past, f.scalers_.past.mean, f.scalers_.past.scale, past_names, where)
 
@@ -213,7 +221,7 @@ class ForecasterAdapter(TaskAdapter):
             after = f"after {window.times[-1]}" if window.times else "from the first row"
             raise DataError(f"step: time[{i}]: expected {expected[i]} (regular steps of "
                                    f"frequency {f.freq_!r} {after}), got {times[i]}")
-        calendar.future_times(times[-1], f.freq_, f.config.horizon)
+        calendar.check_future(times[-1], f.freq_, f.config.horizon)
         table = np.asarray([step.values[k] for k in self.columns], dtype=np.float64).T.reshape(n, -1)
         C = len(f.columns_["targets"])
         self._check_range(table[:, :C], table[:, C:], None, "step")

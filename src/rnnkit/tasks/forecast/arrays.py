@@ -96,9 +96,10 @@ def _no_missing(times: pd.DatetimeIndex, raw, where: str) -> pd.DatetimeIndex:
 def _times(time, freq: str, where: str) -> pd.DatetimeIndex:
     times = parse_times(time, where)
     step = fixed_step_ns(freq)
-    if step is not None and len(times) > 1 and times[0] == times[0].floor(freq) \
-            and (np.diff(times.as_unit("ns").asi8) == step).all():
-        return times  # the common case, checked without building the expected index
+    if step is not None and len(times) > 1:
+        ns = times.as_unit("ns").asi8  # on the grid (floor(freq) is epoch-aligned for fixed steps)
+        if ns[0] % step == 0 and (np.diff(ns) == step).all():  # and regular: the common case,
+            return times  # checked without building the expected index
     expected = pd.date_range(start=times[0], periods=len(times), freq=freq)
     if not times.equals(expected):
         wrong = int(np.argmax(times.values != expected.values))
