@@ -86,6 +86,18 @@ def test_baselines_by_hand():
     assert B.mase_scale(h, 1) == 1.0
 
 
+def test_mase_is_undefined_on_a_history_that_repeats_exactly():
+    t = np.arange(120)
+    periodic = 10 + np.sin(2 * np.pi * t / 12)  # seasonal differences are rounding noise, ~1e-15
+    assert 0 < np.abs(periodic[12:] - periodic[:-12]).max() < 1e-12  # not exactly zero ...
+    assert np.isnan(B.mase_scale(periodic, 12))  # ... yet no scale to measure errors against
+    assert np.isnan(B.mase_scale(np.full(30, 5.0), 1))
+    noisy = periodic + 1e-3 * np.random.default_rng(0).normal(size=120)
+    assert 1e-4 < B.mase_scale(noisy, 12) < 1e-2
+    tiny = 1e-6 * (1 + 0.01 * np.random.default_rng(1).normal(size=60))  # small units, real changes
+    assert B.mase_scale(tiny, 1) > 0
+
+
 def test_metrics_by_hand():
     y = np.array([[1.0, 2.0], [4.0, 4.0]])
     yhat = np.array([[2.0, 2.0], [4.0, 2.0]])
