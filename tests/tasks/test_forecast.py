@@ -86,12 +86,13 @@ def test_baselines_by_hand():
     assert B.mase_scale(h, 1) == 1.0
 
 
-def test_mase_is_undefined_on_a_history_that_repeats_exactly():
+def test_mase_scale_of_a_history_that_repeats_exactly_falls_back_to_lag_one():
     t = np.arange(120)
     periodic = 10 + np.sin(2 * np.pi * t / 12)  # seasonal differences are rounding noise, ~1e-15
     assert 0 < np.abs(periodic[12:] - periodic[:-12]).max() < 1e-12  # not exactly zero ...
-    assert np.isnan(B.mase_scale(periodic, 12))  # ... yet no scale to measure errors against
-    assert np.isnan(B.mase_scale(np.full(30, 5.0), 1))
+    lag_one = np.mean(np.abs(np.diff(periodic)))  # ... so the naive forecast's error scales MASE
+    assert B.mase_scale(periodic, 12) == pytest.approx(lag_one)
+    assert np.isnan(B.mase_scale(np.full(30, 5.0), 7))  # constant: MASE undefined
     noisy = periodic + 1e-3 * np.random.default_rng(0).normal(size=120)
     assert 1e-4 < B.mase_scale(noisy, 12) < 1e-2
     tiny = 1e-6 * (1 + 0.01 * np.random.default_rng(1).normal(size=60))  # small units, real changes

@@ -102,12 +102,14 @@ def available(names) -> list[str]:
 def mase_scale(history: np.ndarray, season: int) -> float:
     """Mean absolute (seasonal) difference of the history: MASE's denominator.
 
-    NaN (MASE undefined) when the history repeats itself exactly, i.e. when the scale is
-    zero or only rounding noise: below ``1e-10`` of the history's mean magnitude (a sine
-    sampled at its period has seasonal differences of about 1e-16, which would turn any
-    error into a MASE of 1e14)."""
-    m = season if season and len(history) > season else 1
-    if len(history) <= m:
-        return math.nan
-    scale = float(np.mean(np.abs(history[m:] - history[:-m])))
-    return scale if scale > 1e-10 * float(np.mean(np.abs(history))) else math.nan
+    A scale that is zero or only rounding noise (below ``1e-10`` of the history's mean
+    magnitude: a sine sampled at its period has seasonal differences of about 1e-16, which
+    would turn any error into a MASE of 1e14) is replaced by the lag-1 scale, the naive
+    forecast's error; NaN (MASE undefined) when that too is degenerate (a constant history)."""
+    floor = 1e-10 * float(np.mean(np.abs(history))) if len(history) else 0.0
+    for m in dict.fromkeys((season if season and len(history) > season else 1, 1)):
+        if len(history) > m:
+            scale = float(np.mean(np.abs(history[m:] - history[:-m])))
+            if scale > floor:
+                return scale
+    return math.nan
