@@ -156,3 +156,14 @@ def test_trial_seeds_average_fits_and_a_new_scoring_needs_a_new_folder(config, t
         run(config, out, 2, check=False, trial_seeds=2)
     two = run(config, tmp_path / "t2", 1, check=False, trial_seeds=2)  # trial 0 = the same settings
     assert two.best_settings == one.best_settings and two.best_value != one.best_value
+
+
+def test_when_every_trial_fails_the_error_says_why(tmp_path):
+    n = 120
+    frame = pd.DataFrame({"date": pd.date_range("2022-01-01", periods=n, freq="D"), "y": np.full(n, 3.0)})
+    frame.to_csv(tmp_path / "flat.csv", index=False)
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(path=(tmp_path / "flat.csv").as_posix()))
+    with pytest.raises(ConfigError) as e:
+        run(path, tmp_path / "t", 2, check=False)
+    assert "none of 2" in str(e.value) and "last failure: the trial's score was NaN" in str(e.value)

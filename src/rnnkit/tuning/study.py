@@ -238,19 +238,37 @@ def tune(cfg, space: dict | None, out: str | Path, trials: int, *, folds: int = 
         else text_objective(cfg, dims, seed, trial_seeds)
     if remaining > 0:
         log(f"tune: {finished(study)} of {trials} trials done; running {remaining} more")
-        study.optimize(objective, n_trials=remaining, catch=(DataError,), callbacks=list(callbacks))
+        study.optimize(_recording(objective), n_trials=remaining, catch=(DataError,),
+                       callbacks=list(callbacks))
     else:
         log(f"tune: the study already has {finished(study)} finished trials (asked for {trials})")
     complete = [t for t in study.trials if t.state.name == "COMPLETE" and t.value is not None
                 and not math.isnan(t.value)]
     if not complete:
-        failed = [t for t in study.trials if t.state.name == "FAIL"]
-        reason = failed[-1].system_attrs.get("fail_reason", "") if failed else ""
+        reasons = [t.user_attrs["failure"] for t in study.trials if "failure" in t.user_attrs]
+        reason = reasons[-1] if reasons else "not recorded (a study from an older rnnkit)"
         raise ConfigError(problem("tune: finished trials", expected="at least one complete trial",
-                                  got=f"none of {len(study.trials)}", fix=f"check the space; last failure: {reason}"))
+                                  got=f"none of {len(study.trials)}",
+                                  fix=f"check the space and the data; last failure: {reason}"))
     best = study.best_trial
     settings = {**{d.name: d.values[0] for d in dims if d.kind == "fixed"}, **best.params}
     return _write(cfg, study, best, settings, out, origins, check_seeds if check else 0, log)
+
+
+def _recording(objective):
+    """``objective`` that records why a trial failed in its user attributes ("failure"): Optuna
+    marks a trial that raised a caught error or returned NaN as failed without keeping why."""
+    def run(trial):
+        try:
+            value = objective(trial)
+        except DataError as e:
+            trial.set_user_attr("failure", str(e))
+            raise
+        if value is None or math.isnan(value):
+            trial.set_user_attr("failure", "the trial's score was NaN (MASE is undefined when a "
+                                           "series' history is constant)")
+        return value
+    return run
 
 
 def _write(cfg, study, best, settings, out: Path, origins, check_seeds: int, log) -> TuneResult:
