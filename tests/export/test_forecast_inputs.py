@@ -5,19 +5,12 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 import pytest
-import torch
 
 import rnnkit
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.export import forecast_frame, forecast_inputs, to_onnx
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def stores(n=90) -> pd.DataFrame:

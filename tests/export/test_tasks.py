@@ -7,7 +7,6 @@ import numpy as np
 import onnx
 import pandas as pd
 import pytest
-import torch
 import typer
 
 import rnnkit
@@ -17,12 +16,7 @@ from rnnkit.export import to_onnx
 ATOL = 1e-4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def frame(n=120, channels=("y",)):

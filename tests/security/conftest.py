@@ -1,18 +1,14 @@
 """Fitted models the hostile-input tests attack, saved once per test session."""
 
 import pytest
-import torch
 from security_helpers import daily_frame
 
 import rnnkit
 
 
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+@pytest.fixture(autouse=True)
+def _one_thread(one_thread):
+    """Every test here runs its tiny models on one torch thread."""
 
 
 @pytest.fixture(scope="session")

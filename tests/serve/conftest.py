@@ -2,18 +2,14 @@
 
 import numpy as np
 import pytest
-import torch
 from serve_helpers import daily_frame, hourly_frame
 
 import rnnkit
 
 
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only contend on a shared machine
-    yield
-    torch.set_num_threads(n)
+@pytest.fixture(autouse=True)
+def _one_thread(one_thread):
+    """Every test here runs its tiny models on one torch thread."""
 
 
 @pytest.fixture(scope="session")

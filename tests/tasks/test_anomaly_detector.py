@@ -19,12 +19,7 @@ from rnnkit.tasks.anomaly.config import AnomalyConfig
 SMALL = dict(hidden_size=16, epochs=8, window=24, batch_size=32, seed=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: more threads only contend on a shared machine
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def sine_frame(n=1200, seed=0, channels=("a",)):

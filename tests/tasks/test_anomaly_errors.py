@@ -5,7 +5,6 @@ detect and the stream."""
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from rnnkit.errors import DataError
 from rnnkit.tasks.anomaly import AnomalyDetector
@@ -13,12 +12,7 @@ from rnnkit.tasks.anomaly import AnomalyDetector
 TINY = dict(hidden_size=8, epochs=1, window=16, burn_in=4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def frame(n=200):
