@@ -8,6 +8,7 @@ import http.client
 import inspect
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -71,6 +72,13 @@ def read_until_closed(sock, timeout: float) -> bytes:
     except ConnectionResetError:
         pass
     return data
+
+
+def refused(port: int) -> dict[str, float]:
+    """The server's ``rnnkit_connections_refused_total`` by reason."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    found = re.findall(r'^rnnkit_connections_refused_total\{reason="(\w+)"\} (\S+)$', text, re.M)
+    return {reason: float(value) for reason, value in found}
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +147,13 @@ def test_stalled_clients_are_cut_while_healthz_answers(server):
     assert b"request headers not complete within 1 s (header_timeout_s)" in answers[0]
     assert b"request body not complete within 1 s (body_timeout_s)" in answers[2]
     assert closed_in < 4.0  # 1 s deadline + 1 s linger + slack
+    counts = refused(port)
+    assert counts.get("header_timeout", 0) >= 200 and counts.get("body_timeout", 0) >= 100, counts
 
 
 def test_huge_header_is_refused_with_431_before_it_is_read(server):
     proc, port = server
+    cut = refused(port).get("header_too_large", 0)
     before = rss_kib(proc.pid)
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ")
@@ -167,6 +178,7 @@ def test_huge_header_is_refused_with_431_before_it_is_read(server):
     assert body["error"]["type"] == "HeaderTooLarge" and "max_header_bytes" in body["error"]["message"]
     assert sent < 16 << 20, sent  # answered after the first 32 KiB, not after the whole header
     assert rss_kib(proc.pid) - before < 8 << 10  # under 8 MiB more (was +400 MiB)
+    assert refused(port)["header_too_large"] == cut + 1
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
 
 

@@ -28,6 +28,7 @@ from rnnkit.errors import DataError, RnnkitError, nearest
 from rnnkit.serve.adapters.base import Strict
 from rnnkit.serve.batching import QueueFull
 from rnnkit.serve.config import ServeConfig
+from rnnkit.serve.connections import METRICS_STATE
 from rnnkit.serve.docs_ui import add_docs_routes, assets_dir
 from rnnkit.serve.metrics import ServerMetrics
 from rnnkit.serve.middleware import ARRIVED, BodyTooLarge, Guard
@@ -82,7 +83,7 @@ def create_app(config: ServeConfig, *, estimators: Optional[dict] = None) -> Fas
         gc.freeze()  # the models and libraries stay put: full collections skip them (no long pauses)
         state["ready"] = True
         try:
-            yield
+            yield {METRICS_STATE: metrics}  # uvicorn hands this state to the guarded connections
         finally:  # graceful: uvicorn has stopped taking connections and finished the open ones
             state["ready"] = False
             sweeper.cancel()

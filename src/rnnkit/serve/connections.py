@@ -52,6 +52,7 @@ except ImportError:  # httptools is optional in uvicorn: the h11 protocol guards
 LINGER_S = 1.0  # after a refusal, longest time the client's further bytes are read and dropped
 SHUTDOWN_MARGIN_S = 1.0  # uvicorn's own cancel comes this long after our cut at graceful_s
 HEAD, BODY = "head", "body"
+METRICS_STATE = "rnnkit_metrics"  # the app's lifespan state key of its ServerMetrics
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -105,7 +106,7 @@ class _Guard:
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            self._refuse(503, "Service Unavailable", "Busy",
+            self._refuse(503, "Service Unavailable", "Busy", "max_connections",
                          f"too many open connections (max_connections={self.limits.max_connections}); "
                          "retry later")
             return
@@ -140,19 +141,23 @@ class _Guard:
             what = f"request headers not complete within {self.limits.header_timeout_s:g} s (header_timeout_s)"
         else:
             what = f"request body not complete within {self.limits.body_timeout_s:g} s (body_timeout_s)"
-        self._refuse(408, "Request Timeout", "Timeout",
+        self._refuse(408, "Request Timeout", "Timeout", "header_timeout" if phase == HEAD else "body_timeout",
                      what + "; send the whole request promptly, or raise the server's timeout")
 
     def _shutdown_cut(self) -> None:
-        self._refuse(503, "Service Unavailable", "NotReady",
+        self._refuse(503, "Service Unavailable", "NotReady", "shutdown",
                      f"server is shutting down (not done within graceful_s={self.limits.graceful_s:g}); retry")
 
     # refusal ----------------------------------------------------------------------------
-    def _refuse(self, status: int, phrase: str, kind: str, message: str) -> None:
-        """Answer ``status`` unless an answer was already started, then close lingering."""
+    def _refuse(self, status: int, phrase: str, kind: str, reason: str, message: str) -> None:
+        """Answer ``status`` unless an answer was already started, then close lingering; count
+        the cut under ``reason`` in the app's ``rnnkit_connections_refused_total``."""
         if self._lingering or self.transport.is_closing():
             return
         self._disarm()
+        metrics = (self.app_state or {}).get(METRICS_STATE)
+        if metrics is not None:
+            metrics.connections_refused.labels(reason=reason).inc()
         cycle = self.cycle
         logger.debug("%s:%s - %d %s", *(self.client or ("?", 0)), status, message)
         if cycle is None or not cycle.response_started or cycle.response_complete:
@@ -205,7 +210,7 @@ if HttpToolsProtocol is not None:
                 self._head_bytes += len(chunk)
                 super().data_received(chunk)
                 if data and self._heads == heads and self._phase == HEAD:
-                    self._refuse(431, "Request Header Fields Too Large", "HeaderTooLarge",
+                    self._refuse(431, "Request Header Fields Too Large", "HeaderTooLarge", "header_too_large",
                                  f"request line and headers: expected at most {self.limits.max_header_bytes} "
                                  "bytes (max_header_bytes), got more; send fewer or shorter headers")
                     return

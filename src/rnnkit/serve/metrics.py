@@ -47,6 +47,10 @@ class ServerMetrics:
                                    registry=r, multiprocess_mode="livesum")
         self.sessions_closed = Counter("rnnkit_sessions_closed", "Sessions closed, by reason "
                                        "(deleted, expired, evicted, timeout).", ["model", "reason"], registry=r)
+        self.connections_refused = Counter("rnnkit_connections_refused", "Connections the server "
+                                           "answered itself and closed, by reason (header_timeout, "
+                                           "body_timeout, header_too_large, max_connections, shutdown).",
+                                           ["reason"], registry=r)
         self.load_seconds = Gauge("rnnkit_model_load_seconds", "Time to load the model file at start.",
                                   ["model"], registry=r, multiprocess_mode="max")
         self.input_values = Counter("rnnkit_input_values", "Input rows seen per model (drift sample size).",
