@@ -185,3 +185,15 @@ def test_a_network_too_large_to_load_is_refused_before_it_is_built(tmp_path):
     with pytest.raises(BundleError, match=r"the network its settings imply: expected at most 4 GiB "
                                           r"of parameters, got 7\.8 GiB"):
         rnnkit.load(path)
+
+
+def test_save_refuses_a_model_too_large_to_load_and_keeps_the_file_there(tmp_path, monkeypatch):
+    model = rnnkit.Forecaster(lookback=7, horizon=2, hidden_size=4, epochs=1, progress="none")
+    model.fit(daily_frame(40), time="date", target="y")
+    path = model.save(tmp_path / "m.rnnkit")
+    before = path.read_bytes()
+    monkeypatch.setattr("rnnkit.tasks.core.estimator.MAX_PARAMETER_BYTES", 64)
+    with pytest.raises(ConfigError, match=r"Forecaster\.save: the model's tensors: expected at most .* "
+                                          r"nothing was written"):
+        model.save(path)
+    assert path.read_bytes() == before

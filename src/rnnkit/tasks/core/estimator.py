@@ -35,8 +35,9 @@ from typing import Any, ClassVar
 import torch
 
 from rnnkit.bundle import Bundle, TensorSpec, save_bundle
-from rnnkit.errors import NotFittedError
+from rnnkit.errors import ConfigError, NotFittedError, problem
 from rnnkit.tasks.core.file_check import Extra, check_model_file, file_errors
+from rnnkit.tasks.core.limits import MAX_PARAMETER_BYTES
 from rnnkit.tasks.core.settings import Settings
 
 
@@ -114,6 +115,13 @@ class Estimator:
         """Write the model file (``.rnnkit``): settings, the task's parts, metrics; no pickle."""
         self.check_fitted()
         parts = self._bundle_parts()
+        total = sum(t.numel() * t.element_size() for t in parts.tensors.values())
+        if total > MAX_PARAMETER_BYTES:  # such a file would be refused at load: write none
+            raise ConfigError(problem(
+                f"{type(self).__name__}.save: the model's tensors", expected=f"at most "
+                f"{MAX_PARAMETER_BYTES / 1024**3:g} GiB (what rnnkit.load accepts)",
+                got=f"{total / 1024**3:.1f} GiB", fix="fit a smaller model (hidden_size, "
+                "num_layers, vocabulary); nothing was written"))
         return save_bundle(path, task=self.task_name,
                            config={"settings": self.config.to_dict(), **parts.config},
                            tensors=parts.tensors, preprocessing=parts.preprocessing,
