@@ -15,6 +15,11 @@ variable lengths:
   sequence, layer and direction (Gal & Ghahramani 2016).
 * ``zoneout``: each unit of ``h`` (and ``c``) keeps its previous value with probability
   ``p`` in training; the expectation at inference (Krueger et al. 2016).
+* ``weight_drop``: DropConnect on the hidden-to-hidden weights (Wan et al. 2013), as in
+  AWD-LSTM (Merity et al. 2018): in training each forward call uses
+  ``W_hh ⊙ M / (1 - p)`` with ``M ~ Bernoulli(1 - p)`` of shape ``W_hh``'s ``(G·H, P)``,
+  one mask per call, layer and direction, shared by the batch and every step; at
+  inference ``W_hh`` itself (the expectation), so eval runs torch's fused kernel.
 
 Extra inputs: ``forward(input, hx=None, lengths=None)`` takes ``lengths`` ``(N,)`` with a
 padded tensor; padding never changes a real step, outputs are zero at padded steps and
@@ -55,17 +60,20 @@ class RecurrentLayer(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, nonlinearity: str = "tanh", *, layer_norm: bool = False,
-                 recurrent_dropout: float = 0.0, zoneout: float = 0.0, impl: str = "auto",
-                 device=None, dtype=None) -> None:
+                 recurrent_dropout: float = 0.0, zoneout: float = 0.0, weight_drop: float = 0.0,
+                 impl: str = "auto", device=None, dtype=None) -> None:
         super().__init__()
         owner = type(self).__name__
         validation.check_layer_args(owner, input_size, hidden_size, num_layers, dropout,
                                     proj_size, recurrent_dropout, zoneout, nonlinearity)
+        validation.check_probability("weight_drop", weight_drop, owner, allow_one=False)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
         self.dropout, self.proj_size, self.nonlinearity = float(dropout), proj_size, nonlinearity
         self.layer_norm = bool(layer_norm)
         self.recurrent_dropout, self.zoneout = float(recurrent_dropout), float(zoneout)
+        self.weight_drop = float(weight_drop)
+        self._dropped_hh: dict[tuple[int, int], Tensor] | None = None  # this call's W_hh ⊙ M / (1-p)
         self.impl = impl
         self.validate_inputs = True  # set False to skip the NaN scan in hot loops
         self._make_parameters(device, dtype)
@@ -87,7 +95,9 @@ class RecurrentLayer(nn.Module):
 
     @property
     def has_extras(self) -> bool:
-        return self.layer_norm or self.recurrent_dropout > 0 or self.zoneout > 0
+        """Whether an extra acts on this call (``weight_drop`` acts in training only)."""
+        return (self.layer_norm or self.recurrent_dropout > 0 or self.zoneout > 0
+                or (self.weight_drop > 0 and self.training))
 
     def _suffix(self, k: int, d: int) -> str:
         return f"_l{k}" + ("_reverse" if d == 1 else "")
@@ -130,7 +140,8 @@ class RecurrentLayer(nn.Module):
     def weights(self, k: int, d: int) -> CellWeights:
         """The parameters of layer ``k`` and direction ``d`` as a :class:`CellWeights`."""
         s, get = self._suffix(k, d), self.__dict__["_parameters"].get
-        return CellWeights(get("weight_ih" + s), get("weight_hh" + s), get("bias_ih" + s),
+        w_hh = self._dropped_hh[k, d] if self._dropped_hh is not None else get("weight_hh" + s)
+        return CellWeights(get("weight_ih" + s), w_hh, get("bias_ih" + s),
                            get("bias_hh" + s), get("weight_hr" + s), get("ln_ih_weight" + s),
                            get("ln_hh_weight" + s), get("ln_c_weight" + s), get("ln_c_bias" + s))
 
@@ -172,6 +183,7 @@ class RecurrentLayer(nn.Module):
         on = [f"layer_norm={self.layer_norm}"] if self.layer_norm else []
         on += [f"recurrent_dropout={self.recurrent_dropout}"] if self.recurrent_dropout else []
         on += [f"zoneout={self.zoneout}"] if self.zoneout else []
+        on += [f"weight_drop={self.weight_drop}"] if self.weight_drop else []
         return ", ".join(on)
 
     def forward(self, input: Tensor | PackedSequence, hx=None, lengths=None):
@@ -187,17 +199,35 @@ class RecurrentLayer(nn.Module):
         if impl == "torch":
             out, final = fused.run(self, input, batch, state)
         else:
-            if impl == "reference":
-                run = reference.run
-            elif gpu.supports(self, batch):  # CUDA float32 LSTM/GRU with extras, Triton present
-                run = gpu.run
-            elif cpu.supports(self, batch):  # CPU LSTM/GRU, no lengths/projection, kernels built
-                run = cpu.run
-            else:
-                run = fast.run
-            out, final = run(self, batch, state)
+            self._dropped_hh = self._drop_connect() if self.training and self.weight_drop > 0 else None
+            try:
+                out, final = self._run_rnnkit(impl, batch, state)
+            finally:
+                self._dropped_hh = None
             out = sequences.finish(out, batch)
         return out, self._format_state(final, batch.unbatched)
+
+    def _drop_connect(self) -> dict[tuple[int, int], Tensor]:
+        """``W_hh ⊙ M / (1 - p)`` per layer and direction, masks drawn before the paths'
+        own (:func:`rnnkit.nn.masks.draw_masks`), so every path sees the same ones."""
+        keep, out = 1.0 - self.weight_drop, {}
+        for k in range(self.num_layers):
+            for d in range(self.num_directions):
+                w = self.__dict__["_parameters"]["weight_hh" + self._suffix(k, d)]
+                out[k, d] = w * ((torch.rand(w.shape, device=w.device) < keep).to(w.dtype) / keep)
+        return out
+
+    def _run_rnnkit(self, impl: str, batch, state):
+        """rnnkit's paths: the reference loop, the GPU or CPU kernels, or the fast path."""
+        if impl == "reference":
+            run = reference.run
+        elif gpu.supports(self, batch):  # CUDA float32 LSTM/GRU with extras, Triton present
+            run = gpu.run
+        elif cpu.supports(self, batch):  # CPU LSTM/GRU, no lengths/projection, kernels built
+            run = cpu.run
+        else:
+            run = fast.run
+        return run(self, batch, state)
 
     def state_shapes(self, batch: int) -> list[tuple[int, ...]]:
         """The shapes of the state ``hx`` for ``batch`` sequences, in the ``hx`` order:
