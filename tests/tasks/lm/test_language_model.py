@@ -83,7 +83,8 @@ def test_generate_stops_at_eos():
     assert lm.generate("", 10, temperature=0) == "ab"
 
 
-@pytest.mark.parametrize("settings", [dict(), dict(cell="gru", layer_norm=True, num_layers=2)])
+@pytest.mark.parametrize("settings", [dict(), dict(cell="gru", layer_norm=True, num_layers=2),
+                                      dict(weight_drop=0.3, embedding_dropout=0.2)])
 def test_stream_step_matches_the_whole_sequence_model(settings):
     lm = LanguageModel(**{**TINY, "epochs": 1, **settings}).fit(TEXTS)
     text = "the cat sat"
@@ -110,6 +111,23 @@ def test_save_load_round_trip(lm, tmp_path):
         assert back.generate("a ", 25, temperature=0.8, seed=seed) == lm.generate("a ", 25, temperature=0.8, seed=seed)
     assert back.evaluate(TEXTS[:3]).table.equals(lm.evaluate(TEXTS[:3]).table)
     assert back.model_.head.weight is back.model_.embedding.weight  # still tied after loading
+
+
+def test_embedding_dropout_drops_whole_words_in_training_only():
+    lm = LanguageModel(**{**TINY, "epochs": 1, "embedding_dropout": 0.5, "weight_drop": 0.5}).fit(TEXTS)
+    net = lm.model_.train()
+    assert net.rnn.weight_drop == 0.5
+    ids = torch.tensor([[3, 4, 3, 5, 4, 3] * 4])
+    torch.manual_seed(1)
+    e = net._embed(ids)[0]  # (L, E)
+    zero = (e == 0).all(-1)
+    assert zero.any() and not zero.all()
+    for v in (3, 4, 5):  # a word is dropped at every position or at none
+        assert len(set(zero[ids[0] == v].tolist())) == 1
+    kept = ~zero
+    torch.testing.assert_close(e[kept], 2 * net.embedding(ids)[0][kept])  # scaled by 1 / (1 - p)
+    net.eval()
+    torch.testing.assert_close(net._embed(ids), net.embedding(ids))
 
 
 # ---- bad input: a clear message, never a traceback ----------------------------------------------

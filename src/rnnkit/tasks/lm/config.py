@@ -44,6 +44,10 @@ class LanguageModelConfig(TrainSettings):
     layer_norm: bool = setting(False, Flag())  # layer-normalised cells (rnnkit.nn extra; slower on CPU)
     recurrent_dropout: float = setting(0.0, SHARE)  # variational dropout of h_{t-1} (rnnkit.nn extra)
     zoneout: float = setting(0.0, SHARE)  # zoneout probability of h (and c) (rnnkit.nn extra)
+    weight_drop: float = setting(0.0, SHARE)  # DropConnect on W_hh in training (rnnkit.nn extra,
+    #                                 AWD-LSTM); inference runs the plain fused kernel
+    embedding_dropout: float = setting(0.0, SHARE)  # drops whole vocabulary rows of the embedding
+    #                                 per batch (a dropped word is zero wherever it occurs; AWD-LSTM)
     tie_weights: bool = setting(True, Flag())  # share the embedding matrix with the softmax head
     #                                 (a projection H -> E is added when hidden_size != embedding_dim)
     # -- truncated BPTT over one long stream

@@ -132,6 +132,7 @@ class LanguageModel(Estimator):
                                 hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
                                 dropout=cfg.dropout, layer_norm=cfg.layer_norm,
                                 recurrent_dropout=cfg.recurrent_dropout, zoneout=cfg.zoneout,
+                                weight_drop=cfg.weight_drop, embedding_dropout=cfg.embedding_dropout,
                                 tie_weights=cfg.tie_weights)
 
     # ---- scoring ------------------------------------------------------------------------------
