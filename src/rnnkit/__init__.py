@@ -9,6 +9,7 @@ from rnnkit import nn
 from rnnkit._version import __version__
 from rnnkit.tasks.anomaly import AnomalyDetector
 from rnnkit.tasks.asr import SpeechRecognizer
+from rnnkit.tasks.chat import ChatModel
 from rnnkit.tasks.classify_series import SequenceClassifier
 from rnnkit.tasks.classify_text import TextClassifier
 from rnnkit.tasks.forecast import Forecaster
@@ -17,4 +18,5 @@ from rnnkit.tasks.registry import load
 from rnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["__version__", "nn", "load", "Forecaster", "SequenceClassifier", "AnomalyDetector",
-           "TextClassifier", "LanguageModel", "Seq2Seq", "SpeechRecognizer"]
+           "TextClassifier", "LanguageModel", "Seq2Seq", "SpeechRecognizer",
+           "ChatModel"]

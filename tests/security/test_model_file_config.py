@@ -8,9 +8,10 @@ with ``save_bundle`` — so every digest is valid and only the task's own check
 Rule for every hostile forecaster file: ``rnnkit.load`` in a fresh process answers an
 ``RnnkitError`` subclass, no traceback, a message naming the field or tensor, and its
 peak memory growth ``rss_delta_kib(hostile) <= 2 * rss_delta_kib(honest)``, where honest
-is the unmodified file loaded the same way (``load_in_subprocess``). The other six tasks
-are attacked in-process through the v1 model files in ``tests/fixtures/v1_models`` (no
-fitting), with the same message checks.
+is the unmodified file loaded the same way (``load_in_subprocess``). The other tasks are
+attacked in-process through the v1 model files in ``tests/fixtures/v1_models`` (no
+fitting) and a tiny chat model fitted here (the chat task is newer than those files), with
+the same message checks.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def duplicate_names(task):
         "lm": (vocab("vocabulary"), "vocabulary"),
         "seq2seq": (vocab("target", "vocabulary"), "target vocabulary"),
         "asr": (lambda c, p, t: p["features"].__setitem__("n_mels", 10**6), "n_mels"),
+        "chat": (vocab("encoder", "vocabulary"), "vocabulary"),
     }[task]
 
 
@@ -161,20 +163,33 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory) -> dict[str, Path]:
+    """Each task's model file: the v1 files, and a tiny chat model (a task newer than them)."""
+    files = {task: V1 / f"{name}.rnnkit" for task, name in FILES.items()}
+    words = ["tea", "cats", "rain", "jazz", "maps", "golf"]
+    messages = [f"hi <sep> do you like {w}" for w in words] * 4
+    replies = [f"yes i like {w} a lot" for w in words] * 4
+    chat = rnnkit.ChatModel(hidden_size=8, embedding_dim=8, vector_size=8, epochs=1, min_freq=1,
+                            batch_size=8, progress="none").fit(messages, replies)
+    files["chat"] = chat.save(tmp_path_factory.mktemp("chat") / "chat.rnnkit")
+    return files
+
+
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("task", FILES)
-def test_every_task_refuses_a_file_that_disagrees_with_it(task, case, tmp_path):
+@pytest.mark.parametrize("task", [*FILES, "chat"])
+def test_every_task_refuses_a_file_that_disagrees_with_it(task, case, tmp_path, model_files):
     edit, word = CASES[case](task)
-    path = craft(V1 / f"{FILES[task]}.rnnkit", tmp_path / "m.rnnkit", edit)
+    path = craft(model_files[task], tmp_path / "m.rnnkit", edit)
     with pytest.raises(BundleError) as err:
         rnnkit.load(path)
     message = str(err.value)
     assert "\n" not in message and word in message and "expected" in message, message
 
 
-@pytest.mark.parametrize("task", FILES)
-def test_a_file_resaved_unchanged_still_loads(task, tmp_path):
-    path = craft(V1 / f"{FILES[task]}.rnnkit", tmp_path / "m.rnnkit", lambda c, p, t: None)
+@pytest.mark.parametrize("task", [*FILES, "chat"])
+def test_a_file_resaved_unchanged_still_loads(task, tmp_path, model_files):
+    path = craft(model_files[task], tmp_path / "m.rnnkit", lambda c, p, t: None)
     assert rnnkit.load(path).is_fitted
 
 

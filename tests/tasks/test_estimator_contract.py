@@ -1,4 +1,4 @@
-"""The contract all seven estimators share, checked on each with tiny settings.
+"""The contract all eight estimators share, checked on each with tiny settings.
 
 ``fit`` returns ``self``; ``sklearn.base.clone`` gives an unfitted copy with equal params;
 an unfitted estimator raises ``NotFittedError``; save -> ``rnnkit.load`` gives equal
@@ -96,6 +96,15 @@ def seq2seq_case() -> Case:
                 lambda m: m.fit(sources, TEXTS), lambda m: m.translate(sources[:4]))
 
 
+def chat_case() -> Case:
+    messages = [f"hello <sep> {t}" for t in TEXTS]
+    replies = [" ".join(t.split()[::-1]) for t in TEXTS]
+    return Case(lambda: rnnkit.ChatModel(hidden_size=8, embedding_dim=8, vector_size=8, epochs=1,
+                                         batch_size=8, min_freq=1),
+                lambda m: m.fit(messages, replies),
+                lambda m: [text for text, _ in m.replies("good great", k=3)])
+
+
 @pytest.fixture(scope="module")
 def tones(tmp_path_factory) -> pd.DataFrame:
     """A manifest of two-word 'utterances': each word a tone of its own pitch."""
@@ -125,7 +134,8 @@ def asr_case(manifest: pd.DataFrame) -> Case:
 
 
 CASES = {"forecast": forecast_case, "anomaly": anomaly_case, "classify-series": classify_series_case,
-         "classify-text": classify_text_case, "lm": lm_case, "seq2seq": seq2seq_case, "asr": asr_case}
+         "classify-text": classify_text_case, "lm": lm_case, "seq2seq": seq2seq_case, "asr": asr_case,
+         "chat": chat_case}
 
 
 @pytest.fixture(params=sorted(CASES), scope="module")

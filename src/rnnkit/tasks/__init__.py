@@ -3,6 +3,7 @@
 from rnnkit.tasks import (
     anomaly,  # noqa: F401,E402  (registers "anomaly")
     asr,  # noqa: F401,E402  (registers "asr")
+    chat,  # noqa: F401,E402  (registers "chat")
     classify_series,  # noqa: F401,E402  (registers "classify-series")
     classify_text,  # noqa: F401,E402  (registers "classify-text")
     forecast,  # noqa: F401  (registers "forecast")

@@ -33,8 +33,9 @@ import numpy as np
 import torch
 
 from rnnkit.bundle import Bundle
+from rnnkit.data.bucketing import length_batches
 from rnnkit.data.text.encoder import TextEncoder, warn_user
-from rnnkit.data.text.vocab import EOS, EOS_ID
+from rnnkit.data.text.vocab import EOS, EOS_ID, PAD_ID
 from rnnkit.errors import BundleError, DataError, problem
 from rnnkit.tasks.common.sampling import check_sampling
 from rnnkit.tasks.common.texts import as_texts
@@ -49,7 +50,7 @@ from rnnkit.tasks.seq2seq.inference import Inference
 from rnnkit.tasks.seq2seq.lexicon import ibm1_lexicon
 from rnnkit.tasks.seq2seq.model import Seq2SeqNet
 from rnnkit.tasks.seq2seq.plots import save_attention
-from rnnkit.tasks.seq2seq.training import split, total_nll, train_network
+from rnnkit.tasks.seq2seq.training import EVAL_BATCH, logits_loss, make_batch, split, total_nll, train_network
 from rnnkit.train.devices import select_device
 
 
@@ -195,6 +196,30 @@ class Seq2Seq(Inference, Estimator):
         y = self._targets(self.target_encoder_, targets, "perplexity")
         total, count = total_nll(self.model_, x, y)
         return math.exp(total / count)
+
+    @torch.no_grad()
+    def log_likelihood(self, sources, targets) -> np.ndarray:
+        """The mean log-probability per target token of each ``targets[i]`` given
+        ``sources[i]``, with teacher forcing: ``(N,)`` float64, each
+        ``(1 / (T_i + 1)) sum_{t <= T_i + 1} log p(y_t | y_<t, x)`` over the reply's ``T_i``
+        tokens and ``<eos>`` (what :meth:`perplexity` averages over all tokens:
+        ``perplexity = exp(-sum_i (T_i + 1) ll_i / sum_i (T_i + 1))``). Computed in batches
+        of similar source length. A chat model's score of a candidate reply, e.g. to rerank
+        the replies a :class:`rnnkit.ChatModel` retrieves (its ``rerank=`` option)."""
+        sources, targets = self._pairs(sources, targets, "log_likelihood")
+        x = self.source_ids(sources, "log_likelihood")
+        y = self._targets(self.target_encoder_, targets, "log_likelihood")
+        device = next(self.model_.parameters()).device
+        self.model_.eval()
+        out = np.empty(len(x), dtype=np.float64)
+        for idx in length_batches([len(s) for s in x], EVAL_BATCH, shuffle=False):
+            src, lengths, target_in, target_out = (t.to(device) for t in make_batch(
+                [x[i] for i in idx], [y[i] for i in idx]))
+            nll = logits_loss(self.model_(src, lengths, target_in), target_out, reduction="none")
+            nll = nll.reshape(target_out.shape).double()  # (B, T), 0 at <pad>
+            real = (target_out != PAD_ID).sum(1)  # (B,) reply tokens + <eos>
+            out[idx] = (-nll.sum(1) / real).cpu().numpy()
+        return out
 
     # ---- chat -------------------------------------------------------------------------------
     @property
