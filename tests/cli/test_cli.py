@@ -34,7 +34,7 @@ def test_train_help_shows_the_table_names(capsys):
 def test_help_names_every_task(verb, capsys):
     assert main([verb, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for task in ("forecast", "anomaly", "classify-series", "classify-text", "seq2seq"):
+    for task in ("forecast", "anomaly", "classify-series", "classify-text", "seq2seq", "chat"):
         assert task in text, (verb, task)
 
 

@@ -187,5 +187,5 @@ def _read_until(fd, marker: bytes, timeout: float = 90.0) -> bytes:
 def test_predict_help_speaks_for_every_task(capsys):
     code, out, _ = run(["predict", "--help"], capsys)
     assert code == 0
-    for task in ("classify-text", "seq2seq", "anomaly"):
+    for task in ("classify-text", "seq2seq", "anomaly", "chat"):
         assert task in out

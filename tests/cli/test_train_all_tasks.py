@@ -1,9 +1,10 @@
-"""``rnnkit train examples/<task>.toml --set ...`` for all seven tasks: each example config
+"""``rnnkit train examples/<task>.toml --set ...`` for all eight tasks: each example config
 trains with tiny settings, writes ``OUT/model.rnnkit`` that :func:`rnnkit.load` reads, and
 (stderr not being a terminal here) prints a plain progress line per epoch."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -110,6 +111,24 @@ def test_seq2seq_chat_on_a_slice(tmp_path, capsys):
     assert "perplexity" in out and "Test split (40 pairs)" in out
     est = check_run(tmp_path, err, "seq2seq")
     assert est.dictionary_ is None  # a chat model: no translation dictionary
+
+
+def test_chat_retrieval_on_a_slice_then_evaluate_and_chat(tmp_path, capsys, monkeypatch):
+    """The retrieval chatbot: train on a slice, evaluate on the corpus's test conversations
+    by name, answer piped messages one line each (every reply from the bank)."""
+    pytest.importorskip("chitchat_dataset")
+    out, err = train("chat_retrieval.toml", ["data.limit=300", "model.hidden_size=8", "model.embedding_dim=8",
+                                             "model.vector_size=8", "train.batch_size=32"], tmp_path, capsys)
+    assert "Test split (300 pairs)" in out and "tfidf" in out.lower() and "random" in out.lower()
+    est = check_run(tmp_path, err, "chat")
+    model = str(tmp_path / "model.rnnkit")
+    assert main(["evaluate", model, "chitchat"]) == 0
+    text = capsys.readouterr().out.lower()
+    assert "recall@1" in text and "tfidf" in text and "random" in text
+    monkeypatch.setattr("sys.stdin", io.StringIO("Hi! How are you doing today?\nDo you like to read books?\n"))
+    assert main(["chat", model]) == 0
+    replies = capsys.readouterr().out.splitlines()
+    assert len(replies) == 2 and all(r in est.bank_ for r in replies)
 
 
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("espeak-ng", "flite", "sox")),

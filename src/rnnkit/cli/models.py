@@ -24,6 +24,7 @@ import typer
 from rnnkit.cli import (
     anomaly as anomaly_cmd,
     asr as asr_cmd,
+    chat_model as chat_model_cmd,
     classify_series as classify_series_cmd,
     classify_text as classify_text_cmd,
     forecast as forecast_cmd,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, ModuleType] = {
     "lm": lm_cmd,
     "seq2seq": seq2seq_cmd,
     "asr": asr_cmd,
+    "chat": chat_model_cmd,
 }
 TASKS = tuple(COMMANDS)  # every task rnnkit trains, evaluates and predicts with
 INSTEAD_OF_PREDICT = {  # tasks whose outputs come from a verb of their own
@@ -87,7 +89,7 @@ def train(config: Path = typer.Argument(..., help=TOML_HELP),
           origins: int = typer.Option(None, help="Forecast: backtest windows held out of training "
                                       "and scored (default 20).")) -> None:
     """Train the task a config describes (forecast, anomaly, classify-series, classify-text,
-    lm, seq2seq, asr), score it on data held out of training where there is some, and write
+    lm, seq2seq, asr, chat), score it on data held out of training where there is some, and write
     OUT/model.rnnkit. Progress: a bar on a terminal, a line per epoch otherwise
     (--set train.progress=none for silence).
 
@@ -104,8 +106,8 @@ def train(config: Path = typer.Argument(..., help=TOML_HELP),
 
 def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
              data: Path = typer.Argument(..., help="Data of the model's task: a table with the "
-                                         "training columns; pairs for seq2seq; a text file for lm; "
-                                         "a manifest for asr."),
+                                         "training columns; pairs for seq2seq and chat (or "
+                                         "'chitchat'); a text file for lm; a manifest for asr."),
              origins: int = typer.Option(None, help="Forecast: backtest windows at the end of each "
                                          "series (default 20)."),
              json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
@@ -119,7 +121,8 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
                                           "(default utf-8).")) -> None:
     """Score a model on data, side by side with the task's baselines (forecast: backtest
     MASE, MAE; anomaly: F1, NAB; classify-series and classify-text: accuracy, F1; lm: bits
-    per character; seq2seq: BLEU, chrF or a chat model's perplexity; asr: WER, CER).
+    per character; seq2seq: BLEU, chrF or a chat model's perplexity; asr: WER, CER; chat:
+    recall@1/2/5 of 10 candidates beside TF-IDF and random).
 
     Example: rnnkit evaluate quickstart-out/weather.rnnkit weather.csv --origins 10
     """
@@ -134,13 +137,16 @@ def evaluate(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
 
 def predict(model: Path = typer.Argument(..., help="Model file (.rnnkit)."),
             data: Path = typer.Argument(..., help="Input of the model's task: a table with the "
-                                        "training columns; for seq2seq a text file, a line per input."),
+                                        "training columns; for seq2seq and chat a text file, a line "
+                                        "per input."),
             encoding: str = typer.Option(None, "--encoding", help="Text tasks: the file's encoding "
                                          "(default utf-8).")) -> None:
     """Predict with a model file; JSON lines on stdout. Forecast: a line per series and step
     ahead; anomaly: a line per point (score, threshold, anomaly); classify-series and
     classify-text: a label and probabilities per series or text; seq2seq: the translation
-    or reply of each input line. (lm: rnnkit generate; asr: rnnkit transcribe.)
+    or reply of each input line; chat: the best reply of the bank and its score per line
+    (earlier turns joined by " <sep> " before the message). (lm: rnnkit generate; asr:
+    rnnkit transcribe.)
 
     Example: rnnkit predict quickstart-out/weather.rnnkit weather.csv > forecast.jsonl
     """

@@ -3,6 +3,7 @@
 from rnnkit.serve.adapters import (  # noqa: F401
                                     anomaly,
                                     asr,
+                                    chat,
                                     classify_series,
                                     classify_text,
                                     forecast,
