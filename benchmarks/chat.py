@@ -33,9 +33,11 @@ table. Training time is wall-clock on ``--threads`` torch threads (2 by default)
                               [--rerank PATH] [--rerank-pairs N] [--threads N] [--name NAME]
 
 ``--quick`` is a smoke run of about a minute (3,000 training pairs, one epoch, 500 scored
-pairs per split). The model weighs a TF-IDF term into its score (``lexical_weight``, chosen
-in ``fit`` on its held-out training pairs); the ``dual-encoder`` row is the network alone,
-and the dev Recall@1 of a few fixed weights is recorded beside it.
+pairs per split) and writes ``chat_quick.*`` (``chat_dev_quick.*`` with ``--dev``), so it
+never overwrites a full run. The model's score is the network's (``lexical_weight=0``);
+``--set lexical_weight=None`` adds a TF-IDF term chosen in ``fit`` on its held-out training
+pairs, and the dev Recall@1 of a few fixed weights (``--lexical-weights``) is recorded
+beside it; the ``dual-encoder`` row is then the network alone.
 """
 
 from __future__ import annotations
@@ -270,7 +272,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch threads")
     parser.add_argument("--transcript", default=None, metavar="MODEL", help="only the transcript of a saved "
                         "ChatModel (no training, no scoring); writes OUT/<model name>_transcript.txt")
-    parser.add_argument("--name", default=None, help="output name (default chat, or chat_dev with --dev)")
+    parser.add_argument("--name", default=None, help="output name (default chat, chat_dev with --dev; _quick added with --quick)")
     args = parser.parse_args()
     if args.transcript:
         path = Path(args.transcript)
@@ -302,7 +304,7 @@ def main() -> None:
     model = runs[0].pop("model")
     for r in runs[1:]:
         r.pop("model")
-    name = args.name or ("chat_dev" if args.dev else "chat")
+    name = args.name or (("chat_dev" if args.dev else "chat") + ("_quick" if args.quick else ""))
     path = model.save(OUT / f"{name}.rnnkit")
     chat = transcript(model, Path(path))
     chat["from_bank"] = replies_in_bank(model, chat["text"])

@@ -266,3 +266,14 @@ def test_replies_skip_an_echo_of_the_message():
     bot.set_bank(["what colour is the sky ?"])  # every reply an echo: still one answer
     assert bot.reply(query) == "what colour is the sky ?"
     assert bot.reply("hi") == "what colour is the sky ?"
+
+
+def test_replies_do_not_repeat_an_earlier_turn_of_the_conversation():
+    messages, replies = pairs(8, seed=0)
+    bot = ChatModel(**SMALL).fit(messages, replies)
+    query = "what colour is the snow"
+    first = bot.reply(query)
+    assert first == "snow is white"
+    again = bot.reply(query, context=["hi friend", first, "hello there"])  # it said so already
+    assert again != first and again in bot.bank_
+    assert bot.reply(query, context=["hi friend"]) == first

@@ -69,8 +69,9 @@ class ChatConfig(TrainSettings):
     #                                 dense hybrid, still one inner product); 0 = the dual encoder
     #                                 alone; None = chosen on the held-out pairs (settings_ says)
     max_echo: float | None = setting(0.6, Real(0, 1, optional=True))  # replies() skips a bank
-    #                                 reply of 3+ words whose word overlap with the message
-    #                                 (shared / all words of both) is above this: an echo, which
+    #                                 reply of 3+ words whose word overlap with the message or
+    #                                 an earlier turn given (shared / all words of both) is above
+    #                                 this: an echo of the conversation, which
     #                                 lexical scores favour; None = off. evaluate ranks every candidate
     rerank_weight: float = setting(1.0, Real(0))  # reranking: weight of the generator's mean
     #                                 log-probability per token against the retrieval log-softmax

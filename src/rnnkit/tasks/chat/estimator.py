@@ -48,7 +48,15 @@ from rnnkit.tasks.chat.config import WHO, ChatConfig
 from rnnkit.tasks.chat.evaluation import MODEL, ChatReport, check_request, choose_lexical_weight, evaluate_chat
 from rnnkit.tasks.chat.metrics import draw_candidates, normalize, reply_keys
 from rnnkit.tasks.chat.model import DualEncoder
-from rnnkit.tasks.chat.selection import ECHO_MARGIN, check_options, choose, echoes, pool_size, rerank as rerank_scores
+from rnnkit.tasks.chat.selection import (
+    ECHO_MARGIN,
+    ECHO_TURNS,
+    check_options,
+    choose,
+    echoes,
+    pool_size,
+    rerank as rerank_scores,
+)
 from rnnkit.tasks.chat.training import encode_all, split, train_network
 from rnnkit.tasks.chat.turns import all_turns, context_ids, context_text, fit_encoder, reply_ids, split_turns
 from rnnkit.tasks.common.texts import as_texts
@@ -181,8 +189,9 @@ class ChatModel(Estimator):
         re-orders the best ``max(k, rerank_top)``; ``temperature > 0`` samples the order
         from ``softmax(score / temperature)`` with ``seed``; ``diversity`` in [0, 1) picks
         by maximal marginal relevance among the best 50 (see
-        :mod:`rnnkit.tasks.chat.selection`). A reply that echoes the message (setting
-        ``max_echo``) is skipped, unless every candidate does.
+        :mod:`rnnkit.tasks.chat.selection`). A reply that echoes the message or one of the
+        last ``ECHO_TURNS`` earlier turns given (setting ``max_echo``) is skipped, unless
+        every candidate does.
         """
         self.check_fitted()
         where = f"{WHO}.replies"
@@ -199,7 +208,8 @@ class ChatModel(Estimator):
                                   self._lexical_scores(turns))  # (1, P) each
         scores, idx = scores[0].double().cpu().numpy(), idx[0].cpu().numpy()  # (P,), (P,)
         if max_echo is not None:  # skip replies that repeat the message; keep one at least
-            keep = ~echoes(self.encoder_.tokenizer, turns[-1], [self.bank_[i] for i in idx], max_echo)
+            said = split_turns(message, context, where, ECHO_TURNS)  # what the conversation said
+            keep = ~echoes(self.encoder_.tokenizer, said, [self.bank_[i] for i in idx], max_echo)
             keep[0] = keep[0] or not keep.any()
             scores, idx = scores[keep][:pool], idx[keep][:pool]
         if rerank is not None:

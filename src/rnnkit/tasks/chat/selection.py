@@ -3,9 +3,11 @@
 Scores ``s_i`` are the model's (``scale * cosine``, plus ``lexical_weight`` times the
 TF-IDF cosine), or after reranking the combined ones.
 
-* Echoes (:func:`echoes`): a reply of 3+ words whose words overlap the message's by more
-  than ``max_echo`` (Jaccard) is skipped before anything else: lexical similarity favours
-  repeating the message, which is no answer.
+* Echoes (:func:`echoes`): a reply of 3+ words whose words overlap those of the message,
+  or of any earlier turn given (at most :data:`ECHO_TURNS` of them), by more than
+  ``max_echo`` (Jaccard) is skipped before anything else: lexical similarity favours
+  repeating the message, and a bot that says again what was already said in the
+  conversation (its own earlier replies included) gives no answer.
 
 * Reranking (:func:`rerank`) by a generator, any object with
   ``log_likelihood(sources, targets) -> (P,)`` (the mean log-probability per target
@@ -39,6 +41,7 @@ from rnnkit.tasks.core import is_number
 
 ECHO_MIN_WORDS = 3  # a shorter reply ("hi!" to "hi!") is never an echo
 ECHO_MARGIN = 100  # extra replies looked at when echoes are skipped
+ECHO_TURNS = 16  # the most recent turns of a conversation a reply must not repeat
 DIVERSITY_POOL = 50  # replies MMR chooses among
 SAMPLE_POOL = 10  # replies temperature sampling draws from, at least (or k)
 
@@ -82,14 +85,15 @@ def words(tokenizer, text: str) -> set[str]:
     return {t for t in tokenizer.tokenize(text) if any(ch.isalnum() for ch in t)}
 
 
-def echoes(tokenizer, message: str, texts: list[str], max_echo: float) -> np.ndarray:
-    """``(P,)`` bool: which ``texts`` echo ``message``: ``ECHO_MIN_WORDS`` or more words,
-    and a word overlap (Jaccard: shared words / the words of both) above ``max_echo``."""
-    said = words(tokenizer, message)
+def echoes(tokenizer, said: list[str], texts: list[str], max_echo: float) -> np.ndarray:
+    """``(P,)`` bool: which ``texts`` echo one of the turns ``said`` (the message and the
+    earlier turns): ``ECHO_MIN_WORDS`` or more words, and a word overlap with that turn
+    (Jaccard: shared words / the words of both) above ``max_echo``."""
+    turns = [words(tokenizer, t) for t in said]
     out = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
         w = words(tokenizer, text)
-        out[i] = len(w) >= ECHO_MIN_WORDS and len(w & said) > max_echo * len(w | said)
+        out[i] = len(w) >= ECHO_MIN_WORDS and any(len(w & t) > max_echo * len(w | t) for t in turns)
     return out
 
 
