@@ -196,7 +196,9 @@ class ChatModel(Estimator):
         self.check_fitted()
         where = f"{WHO}.replies"
         check_options(k, diversity, temperature, seed, rerank, rerank_top, where)
-        turns = split_turns(message, context, where, self.config.context_turns)
+        n = self.config.context_turns
+        said = split_turns(message, context, where, max(n, ECHO_TURNS))  # what the conversation said
+        turns = said[-(n + 1):]  # what the model reads: the last context_turns and the message
         ids = context_ids(self.encoder_, turns, self.config.max_context_tokens)
         self.model_.eval()
         q = torch.from_numpy(encode_all(self.model_.encode_context, [ids]))  # (1, K)
@@ -208,8 +210,8 @@ class ChatModel(Estimator):
                                   self._lexical_scores(turns))  # (1, P) each
         scores, idx = scores[0].double().cpu().numpy(), idx[0].cpu().numpy()  # (P,), (P,)
         if max_echo is not None:  # skip replies that repeat the message; keep one at least
-            said = split_turns(message, context, where, ECHO_TURNS)  # what the conversation said
-            keep = ~echoes(self.encoder_.tokenizer, said, [self.bank_[i] for i in idx], max_echo)
+            keep = ~echoes(self.encoder_.tokenizer, said[-(ECHO_TURNS + 1):], [self.bank_[i] for i in idx],
+                           max_echo)
             keep[0] = keep[0] or not keep.any()
             scores, idx = scores[keep][:pool], idx[keep][:pool]
         if rerank is not None:
