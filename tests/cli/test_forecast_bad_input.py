@@ -13,7 +13,7 @@ def model_file(tmp_path_factory):
     n = 120
     df = pd.DataFrame({"date": pd.date_range("2022-01-01", periods=n, freq="D"),
                        "y": np.sin(np.arange(n) / 3.0) + 5})
-    f = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=1)
+    f = rnnkit.Forecaster(lookback=14, horizon=3, ensemble=1, hidden_size=8, epochs=1)
     return f.fit(df, time="date", target="y").save(tmp_path_factory.mktemp("m") / "m.rnnkit"), df
 
 

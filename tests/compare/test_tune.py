@@ -21,6 +21,8 @@ target = "y"
 lookback = 14
 horizon = 3
 hidden_size = 8
+ensemble = 1
+guard = "keep"
 [train]
 epochs = 1
 [tune]
@@ -35,7 +37,8 @@ lookback = [7, 14]
 def config(tmp_path):
     n = 120
     frame = pd.DataFrame({"date": pd.date_range("2022-01-01", periods=n, freq="D"),
-                          "y": np.sin(np.arange(n) * 2 * np.pi / 7) + 5})
+                          "y": np.sin(np.arange(n) * 2 * np.pi / 7) + 5
+                          + 0.2 * np.random.default_rng(0).normal(size=n)})
     frame.to_csv(tmp_path / "series.csv", index=False)
     path = tmp_path / "c.toml"
     path.write_text(CONFIG.format(path=(tmp_path / "series.csv").as_posix()))

@@ -36,8 +36,22 @@ def series(n=24):
 @pytest.fixture(scope="module")
 def forecaster():
     f = rnnkit.Forecaster(cell="gru", lookback=10, horizon=3, hidden_size=8, epochs=1, seed=0,
-                          layer_norm=True, zoneout=0.1)
+                          layer_norm=True, zoneout=0.1, normalize="series", ensemble=1)
     return f.fit(frame(), time="date", target="y")
+
+
+def test_default_forecaster_exports_its_sequence_graph_and_refuses_a_step_graph(tmp_path):
+    f = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=1, seed=0, ensemble=3)
+    f.fit(frame(), time="date", target="y")  # window normalisation, a seasonal base, 3 members
+    assert f.settings_["base_lag"] == 7 and len(f.model_.members) == 3
+    report = to_onnx(f, tmp_path / "f.onnx")
+    assert report.max_abs_diff <= ATOL
+    with pytest.raises(ConfigError, match="kind='step'.*members read windows of different lengths"):
+        to_onnx(f, tmp_path / "f-step.onnx", kind="step")
+    single = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=1, ensemble=1)
+    single.fit(frame(), time="date", target="y")
+    with pytest.raises(ConfigError, match="normalize='series' for a step graph"):
+        to_onnx(single, tmp_path / "s-step.onnx", kind="step")
 
 
 def meta(path):

@@ -62,7 +62,7 @@ def weather(n=80) -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["quantile", "point"])
 def forecaster(request):
-    return rnnkit.Forecaster(lookback=14, horizon=4, hidden_size=8, epochs=1, seed=0, progress="none",
+    return rnnkit.Forecaster(lookback=14, horizon=4, ensemble=1, hidden_size=8, epochs=1, seed=0, progress="none",
                              likelihood=request.param).fit(weather(), time="date", target="temp_max")
 
 

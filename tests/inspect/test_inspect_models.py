@@ -41,16 +41,17 @@ def series_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def forecaster(series_csv):
     return rnnkit.Forecaster(cell="lstm", lookback=21, horizon=5, hidden_size=10, num_layers=2,
-                             epochs=3, seed=0).fit(series_csv, time="date", target="y")
+                             epochs=3, seed=0, ensemble=3, guard="keep").fit(series_csv, time="date", target="y")
 
 
 def test_forecaster_pictures_hold_the_models_own_tensors(forecaster, series_csv):
     insp = inspect(forecaster, series_csv)
     _, _, inputs = window_tensors(forecaster, series_csv)
     past, future, static = inputs.past, inputs.future, inputs.static
-    net = forecaster.model_.eval()
+    net = forecaster.model_.eval().members[0]  # an ensemble's pictures are its first member's
+    window = past[:, -forecaster.lookbacks_[0]:]
     with torch.no_grad():
-        out, _ = net.encoder(past)  # (1, L, H) top layer, the fused path
+        out, _ = net.encoder(net.encoder_input(window))  # (1, L, H) top layer, the fused path
     np.testing.assert_allclose(image(insp, "encoder_hidden_l1"), out[0].numpy().T, atol=1e-5)
     # the input panel's forecast is what predict() returns
     predicted = forecaster.predict(series_csv)["y"].to_numpy()
@@ -61,7 +62,7 @@ def test_forecaster_pictures_hold_the_models_own_tensors(forecaster, series_csv)
     assert gates.shape == (10, 21) and (gates > 0).all() and (gates < 1).all()
 
     def first(x):
-        return forecaster.likelihood_.summarize(net(x[None], future, static))[0][0, 0, 0]
+        return forecaster.likelihood_.summarize(forecaster.model_(x[None], future, static))[0][0, 0, 0]
 
     jac = torch.autograd.functional.jacobian(first, past[0])  # (L, F)
     np.testing.assert_allclose(line(insp, "gradient"), jac.norm(dim=1).numpy(), rtol=1e-4)
@@ -87,7 +88,7 @@ def test_forecaster_series_choice_and_unknown_id(tmp_path):
     n = 120
     frame = pd.concat([pd.DataFrame({"id": k, "date": pd.date_range("2021-01-01", periods=n, freq="D"),
                                      "y": np.sin(np.arange(n) / (2 + i)) + i}) for i, k in enumerate("ab")])
-    f = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=6, epochs=1).fit(frame, time="date", target="y", id="id")
+    f = rnnkit.Forecaster(lookback=14, horizon=3, ensemble=1, hidden_size=6, epochs=1).fit(frame, time="date", target="y", id="id")
     a, b = inspect(f, frame, series="a"), inspect(f, frame, series="b")
     assert not np.allclose(a.arrays["input.history"], b.arrays["input.history"])
     np.testing.assert_allclose(b.arrays["input.history"][:, 0], frame[frame.id == "b"].y.to_numpy()[-14:])

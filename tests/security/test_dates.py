@@ -22,7 +22,8 @@ from rnnkit.tasks.forecast import arrays, backtest as bt
 
 H = 3
 RANGE = ("1677-09-21 00:12:44", "2262-04-11 23:47:16")
-TINY = dict(lookback=7, horizon=H, hidden_size=4, epochs=1, batch_size=64, progress="none", seed=0)
+TINY = dict(lookback=7, horizon=H, hidden_size=4, epochs=1, batch_size=64, progress="none", seed=0,
+            ensemble=1)
 
 
 def frame(start=None, end=None, n=30) -> pd.DataFrame:

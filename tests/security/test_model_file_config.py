@@ -203,7 +203,7 @@ def test_a_network_too_large_to_load_is_refused_before_it_is_built(tmp_path):
 
 
 def test_save_refuses_a_model_too_large_to_load_and_keeps_the_file_there(tmp_path, monkeypatch):
-    model = rnnkit.Forecaster(lookback=7, horizon=2, hidden_size=4, epochs=1, progress="none")
+    model = rnnkit.Forecaster(lookback=7, horizon=2, ensemble=1, hidden_size=4, epochs=1, progress="none")
     model.fit(daily_frame(40), time="date", target="y")
     path = model.save(tmp_path / "m.rnnkit")
     before = path.read_bytes()

@@ -14,7 +14,10 @@ def _one_thread(one_thread):
 
 @pytest.fixture(scope="session")
 def forecaster_file(tmp_path_factory):
-    f = rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=2, progress="none")
+    # the network alone (guard "keep"): a load test of the batched network path; the guard's
+    # baselines in sessions: test_forecast_serving.test_guarded_sessions_equal_predict_on_their_rows
+    f = rnnkit.Forecaster(lookback=14, horizon=3, ensemble=1, hidden_size=8, epochs=2, progress="none",
+                          guard="keep")
     f.fit(daily_frame(), time="date", target="y", past_covariates=["x"])
     return f.save(tmp_path_factory.mktemp("models") / "daily.rnnkit")
 

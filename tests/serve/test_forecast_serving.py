@@ -75,6 +75,41 @@ def test_sessions_equal_offline_forecasts_of_each_stream(forecaster_file):
     assert all(len(o) == rows for o in results)
 
 
+def test_guarded_sessions_equal_predict_on_their_rows(tmp_path):
+    """A model whose guard falls back to a baseline: each session's forecast is predict on the
+    rows it holds (up to history_rows_), baselines included."""
+    frame = daily_frame(300, seed=3)
+    frame["y"] = np.random.default_rng(3).normal(0, 1, len(frame))  # white noise: nothing to learn
+    f = rnnkit.Forecaster(lookback=14, horizon=3, ensemble=1, hidden_size=4, max_steps=20,
+                          guard="fallback", progress="none")
+    f.fit(frame, time="date", target="y", past_covariates=["x"])
+    f.guard_.default = f.guard_.decisions["None"] = type(f.guard_.default)("baseline", "seasonal_naive")
+    path = f.save(tmp_path / "guarded.rnnkit")
+    rows, L = 30, f.lookback_
+    assert f.history_rows_ >= rows
+
+    async def follow(c, part):
+        sid = (await c.post("/v1/models/g/sessions")).json()["session_id"]
+        outs = []
+        for a, b in [(0, 10), (10, 20), (20, rows)]:
+            r = await c.post(f"/v1/models/g/sessions/{sid}/step", json=instance(part.iloc[a:b]))
+            assert r.status_code == 200, r.text
+            outs += r.json()["outputs"]
+        return outs
+
+    async def main():
+        async with serving(models={"g": str(path)}, max_batch=16, max_wait_ms=2) as c:
+            return await asyncio.gather(*[follow(c, frame.iloc[s: s + rows]) for s in (0, 100)])
+
+    for s, outs in zip((0, 100), run(main())):
+        part = frame.iloc[s: s + rows]
+        for t in (L, rows):
+            want = f.predict(part.iloc[:t])["y"].to_numpy()
+            np.testing.assert_allclose(outs[t - 1]["forecast"]["y"]["point"], want, atol=1e-5, rtol=1e-5)
+        seasonal = part["y"].to_numpy()[rows - 7: rows - 4]  # the seasonal-naive fallback
+        np.testing.assert_allclose(outs[-1]["forecast"]["y"]["point"], seasonal, atol=1e-5)
+
+
 def test_a_refused_step_leaves_the_session_as_it_was(forecaster_file):
     frame = daily_frame(30)
 

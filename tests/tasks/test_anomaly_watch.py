@@ -134,7 +134,7 @@ def test_bad_model_or_input_path(model, tmp_path):
 def test_not_an_anomaly_model(tmp_path):
     import rnnkit
 
-    f = rnnkit.Forecaster(lookback=7, horizon=2, hidden_size=4, epochs=1, calendar=False)
+    f = rnnkit.Forecaster(lookback=7, horizon=2, ensemble=1, hidden_size=4, epochs=1, calendar=False)
     n = 60
     f.fit(pd.DataFrame({"d": pd.date_range("2020", periods=n), "y": np.arange(n, dtype=float)}),
           time="d", target="y")

@@ -42,7 +42,7 @@ def _series():
 
 
 @pytest.mark.parametrize("fit", [
-    lambda: rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=1, ema_decay=0.95)
+    lambda: rnnkit.Forecaster(lookback=14, horizon=3, hidden_size=8, epochs=1, ema_decay=0.95, ensemble=1)
     .fit(_series(), time="date", target="y"),
     lambda: rnnkit.TextClassifier(hidden_size=8, embedding_dim=8, epochs=1, ema_decay=0.95)
     .fit(["good food", "bad food", "very good", "very bad"] * 5, ["pos", "neg", "pos", "neg"] * 5),

@@ -43,8 +43,24 @@ def train(cfg, out: Path, resume: bool, origins: int = ORIGINS) -> None:
     horizon = forecaster.config.horizon
     print_table(result.table, f"Backtest: the last {origins} windows of {horizon} steps, held out of "
                 "training", highlight="rnnkit")
+    typer.echo(chosen_settings(forecaster))
     save_model(forecaster, out)
     typer.echo(f"(trained on all but the last {origins * horizon} rows of each series)")
+
+
+def chosen_settings(forecaster) -> str:
+    """One line per automatic choice of a fitted forecaster (what ``settings_`` reports)."""
+    s = forecaster.settings_
+    guard = s["guard"]
+    uses = ", ".join(f"{n} {u}" for u, n in guard["uses"].items()) or "none scored"
+    lost = guard["network_lost_on"]
+    lines = [f"season {s['season']} (freq {s['freq']}), lookback {s['lookback']} "
+             f"(members {s['lookbacks']}), transform {s['transform']}, base lag {s['base_lag']}",
+             f"ensemble {s['ensemble']}, optimizer steps {s['max_steps'] or 'by epochs'}",
+             f"guard {guard['mode']}: {uses} series"
+             + (f"; the network lost to a baseline on validation for {len(lost)}: "
+                f"{', '.join(lost[:5])}{' ...' if len(lost) > 5 else ''}" if lost else "")]
+    return "chosen: " + "\n        ".join(lines)
 
 
 def evaluate(est, model: Path, data: Path, json_out: bool, origins: int = ORIGINS) -> None:

@@ -127,7 +127,7 @@ def run_forecast(cfg, settings: dict, origins: int, frame=None, columns=None,
     best = str(base.idxmin()) if len(base) else "-"
     # 3. latency: one forecast from the last lookback rows of one series
     one = frame if id_col is None else frame[frame[id_col] == frame[id_col].iloc[0]]
-    tail = one.sort_values(time_col).iloc[-est.config.lookback:]
+    tail = one.sort_values(time_col).iloc[-est.lookback_:]
     latency = median_ms(lambda: est.predict(tail)) if latency else float("nan")
     extra = {k: float(table.loc["rnnkit", k]) for k in ("MAE", "RMSE") if k in table.columns}
     result = RunResult(float(table.loc["rnnkit", "MASE"]), best,

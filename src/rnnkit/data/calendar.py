@@ -143,7 +143,8 @@ def future_times(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
         stamps = start + step * np.arange(1, steps + 1, dtype=np.int64)
         return pd.DatetimeIndex(stamps.astype("datetime64[ns]")).as_unit(last.unit)
     _check_in_range(last, "the input's last time")
-    room = (LAST_TIME - _naive(pd.DatetimeIndex([last]))[0]).total_seconds() / 86400
+    room = (LAST_TIME.value - _naive(pd.DatetimeIndex([last]))[0].as_unit("ns").value) / 86400e9  # days:
+    #   in plain ns, as a Timedelta holds at most 292 years (monthly data from 1949)
     if step_days(freq) * (steps - 2) > room:  # surely past the end: refuse before allocating
         raise DataError(_past_the_end(last, freq, steps))
     try:

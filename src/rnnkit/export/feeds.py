@@ -34,7 +34,7 @@ def forecast_inputs(model, data) -> dict[str, np.ndarray]:
     builds them. For the step graph, feed ``past[:, t]`` as ``past_t`` for
     ``t = 0 .. lookback-1`` from a zero state, with the same ``future`` and ``static``."""
     series, feats, pairs = _windows(model, data)
-    w = feats.windows(pairs, model.config.lookback)
+    w = feats.windows(pairs, model.lookback_)
     return {name: np.ascontiguousarray(w[name].numpy(), dtype=np.float32) for name in INPUTS}
 
 

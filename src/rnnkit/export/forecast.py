@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.export.base import Adapter, Call, as_hx, flat_state, register_adapter
-from rnnkit.tasks.forecast.model import ForecastNet
+from rnnkit.export.base import Adapter, Call, as_hx, flat_state, no_stream, register_adapter
+from rnnkit.tasks.forecast.model import ForecastEnsemble, ForecastNet
 
 
 @register_adapter(ForecastNet)
@@ -32,11 +32,21 @@ class ForecastNetAdapter(Adapter):
 
     n_future: int | None = None  # calendar features per future step: Forecaster.dims_
 
+    lookback: int = 0  # rows a forecast reads: example windows are longer than this
+
     def use_estimator(self, estimator) -> None:
         self.n_future = estimator.dims_["n_future"]
+        self.lookback = estimator.lookback_
 
     def layer(self):
         return self.net.encoder
+
+    def check_streamable(self, owner: str) -> None:
+        if self.net.window_norm:
+            raise no_stream(owner, "with normalize='window' every step rescales the whole window "
+                            "by its last value and step size, so no state can be carried; fit with "
+                            "normalize='series' for a step graph")
+        super().check_streamable(owner)
 
     @staticmethod
     def run(net, past, future, static):
@@ -52,7 +62,10 @@ class ForecastNetAdapter(Adapter):
         return future, static
 
     def example(self, batch, length, gen):
-        past = torch.randn(batch, length, self.net.encoder.input_size, generator=gen)
+        """Random inputs; ``past`` has ``lookback + length`` steps (the seasonal base and an
+        ensemble's members read the last ``lookback`` of them)."""
+        net = self.net.members[0] if isinstance(self.net, ForecastEnsemble) else self.net
+        past = torch.randn(batch, self.lookback + length, net.encoder.input_size, generator=gen)
         return (past, *self._constants(batch, gen))
 
     def seq_axes(self):
@@ -80,3 +93,23 @@ class ForecastNetAdapter(Adapter):
             for t in range(past.shape[1]):
                 out.append(self.net(past[:, : t + 1], consts["future"], consts["static"]))
         return {"forecast": torch.stack(out, dim=1)}
+
+
+@register_adapter(ForecastEnsemble)
+class ForecastEnsembleAdapter(ForecastNetAdapter):
+    """``ForecastEnsemble(past, future, static) -> forecast``: the members' median, each member
+    reading the last ``lookbacks[k]`` steps of ``past``; sequence graph only."""
+
+    def layer(self):
+        return self.net.members[0].encoder
+
+    def check_streamable(self, owner: str) -> None:
+        raise no_stream(owner, "an ensemble's members read windows of different lengths; fit "
+                        "with ensemble=1 and normalize='series' for a step graph")
+
+    def _constants(self, batch, gen):
+        first, self.net = self.net, self.net.members[0]
+        try:
+            return super()._constants(batch, gen)
+        finally:
+            self.net = first

@@ -14,6 +14,7 @@ from rnnkit.inspect.gradients import gradient_reach, reach_steps
 from rnnkit.inspect.report import Inspection
 from rnnkit.inspect.trace import trace_layer
 from rnnkit.inspect.unrolled import add_unrolled
+from rnnkit.tasks.forecast.model import ForecastEnsemble
 
 
 def window_tensors(model, data, series=None):
@@ -35,7 +36,7 @@ def window_tensors(model, data, series=None):
 def inspect_forecaster(model, data, *, series=None) -> Inspection:
     i, sset, inputs = window_tensors(model, data, series)
     past, future, static = inputs.past, inputs.future, inputs.static
-    net, L, H = model.model_, model.config.lookback, model.config.horizon
+    net, L, H = model.model_, model.lookback_, model.config.horizon
     net.eval()
     times = _labels(sset.times[i][-L:])
     ahead = _labels(future_times(sset.times[i][-1], sset.freq, H))
@@ -62,8 +63,10 @@ def inspect_forecaster(model, data, *, series=None) -> Inspection:
     insp.add("features", figures.heatmap(past[0].double().numpy(), "scaled inputs x_t", times, vmin=-3, vmax=3,
                                          ylabel="feature", xlabel="time", rows=columns),
              "What the network reads per step (scaled): " + ", ".join(columns) + ".", values=past[0].numpy())
-    trace = trace_layer(net.encoder, past[0])
-    add_unrolled(insp, trace, times, "encoder", "encoder", axis="time")
+    first = net.members[0] if isinstance(net, ForecastEnsemble) else net  # an ensemble: its first member
+    window = past[:, -net.lookbacks[0]:] if isinstance(net, ForecastEnsemble) else past
+    trace = trace_layer(first.encoder, first.encoder_input(window)[0])
+    add_unrolled(insp, trace, times[-window.shape[1]:], "encoder", "encoder", axis="time")
 
     def first_step(x):  # the point forecast of the first step ahead, first target (scaled)
         return model.likelihood_.summarize(net(x[None], future, static))[0][0, 0, 0]

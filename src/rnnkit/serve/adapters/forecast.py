@@ -8,7 +8,7 @@ sessions that follow a live series one observation at a time.
 ``predict`` answer: the next ``horizon`` steps with the point forecast and, for a
 probabilistic model, the interval bounds of each target.
 
-A session keeps the last ``lookback`` rows on the server; each ``step`` sends one or more
+A session keeps the last ``history_rows_`` rows on the server; each ``step`` sends one or more
 new rows and gets, per row, the forecast from the history so far (null until ``lookback``
 rows have arrived). Steps of many sessions share one network pass; each answer equals
 ``predict`` on the session's rows so far.
@@ -86,11 +86,11 @@ def _iso(times: pd.DatetimeIndex) -> list[str]:
 
 
 class _Window:
-    """A session's last ``lookback`` rows."""
+    """A session's last ``rows`` rows (the forecaster's ``history_rows_``)."""
 
-    def __init__(self, lookback: int) -> None:
-        self.times: deque = deque(maxlen=lookback)
-        self.values: deque = deque(maxlen=lookback)
+    def __init__(self, rows: int) -> None:
+        self.times: deque = deque(maxlen=rows)
+        self.values: deque = deque(maxlen=rows)
         self.seen = 0
 
     def copy(self) -> "_Window":
@@ -120,12 +120,12 @@ class ForecasterAdapter(TaskAdapter):
                 "inputs": {"time": f.columns_["time"], "targets": f.columns_["targets"],
                            "past_covariates": f.columns_["past"], "static_covariates": f.columns_["static"],
                            "id": f.columns_["id"], "frequency": f.freq_},
-                "lookback": f.config.lookback, "horizon": f.config.horizon, "interval": self.interval,
+                "lookback": f.lookback_, "horizon": f.config.horizon, "interval": self.interval,
                 "metrics": getattr(f, "metrics_", {})}
 
     def example_instance(self, rows: int | None = None) -> dict:
         f = self.estimator
-        L = f.config.lookback if rows is None else rows
+        L = f.lookback_ if rows is None else rows
         if L > EXAMPLE_ROWS:
             raise DataError(f"example: lookback={L} rows is longer than an OpenAPI example "
                             f"may be ({EXAMPLE_ROWS} rows)")
@@ -197,7 +197,7 @@ class ForecasterAdapter(TaskAdapter):
     def open_session(self, body) -> _Window:
         if not self.sessions_ok:
             return super().open_session(body)  # raises: a session follows one plain series
-        return _Window(self.estimator.config.lookback)
+        return _Window(self.estimator.history_rows_)
 
     def prepare_step(self, window: _Window, step: ForecastStep) -> Prepared:
         """Check the new rows (columns, numbers, timestamps that continue the session's)
@@ -234,7 +234,7 @@ class ForecasterAdapter(TaskAdapter):
         """Round ``r`` appends row ``r`` of every session that has one and forecasts all
         full windows in one pass."""
         f = self.estimator
-        L, C = f.config.lookback, len(f.columns_["targets"])
+        L, C = f.lookback_, len(f.columns_["targets"])
         outputs: list = [[] for _ in pairs]
         rounds = max(len(p[1][0]) for p in pairs)
         for r in range(rounds):

@@ -59,7 +59,7 @@ def history(f, *, time, values: dict, static: dict | None = None, id=None,
     if missing:
         raise DataError(problem(f"{where}: values", expected=f"columns {need}", got=f"missing {missing}"))
     T = len(time)
-    L = f.config.lookback
+    L = f.lookback_
     if T < L:
         raise DataError(problem(f"{where}: rows", expected=f">= lookback = {L}", got=T,
                                 fix=f"send the last {L} or more observations"))
@@ -134,7 +134,7 @@ def forecast_many(f, histories: list[History]) -> list[ArrayForecast]:
                        freq=f.freq_, targets=list(c["targets"]), past_names=list(c["past"]),
                        static_names=list(c["static"]))
     pairs = [(i, len(h.values)) for i, h in enumerate(histories)]
-    out = f._forecast(series, pairs)
+    out = f.forecasts(series, pairs)
     H = f.config.horizon
     return [ArrayForecast(h.id, future_times(h.times[-1], f.freq_, H), out.point[i],
                           None if out.lower is None else out.lower[i],

@@ -21,18 +21,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from rnnkit.data.calendar import future_times, step_days
 from rnnkit.data.frames import SeriesSet, read_series
 from rnnkit.errors import DataError, problem
 from rnnkit.tasks.core import BundleParts, Estimator
-from rnnkit.tasks.forecast import backtest as bt, stored
+from rnnkit.tasks.forecast import auto, backtest as bt, stored
 from rnnkit.tasks.forecast.baselines import available
 from rnnkit.tasks.forecast.config import ForecastConfig
 from rnnkit.tasks.forecast.features import NetworkInputs, Scalers, SeriesFeatures, fit_scalers
+from rnnkit.tasks.forecast.guard import Decision, Guard, history_rows, validation_pairs
 from rnnkit.tasks.forecast.likelihood import Likelihood
-from rnnkit.tasks.forecast.model import ForecastNet
+from rnnkit.tasks.forecast.model import ForecastEnsemble, ForecastNet
 from rnnkit.tasks.registry import register_task
 from rnnkit.train import Trainer
 from rnnkit.train.devices import select_device
@@ -75,7 +76,8 @@ class Forecaster(Estimator):
     FIT_CALL = "fit(data, time=..., target=...)"
     FILE_CONFIG, FILE_PREPROCESSING, TENSOR_PREFIX = stored.FILE_CONFIG, stored.FILE_PREPROCESSING, ""
 
-    def __init__(self, cell: str = "lstm", lookback: int = 56, horizon: int = 7, **settings) -> None:
+    def __init__(self, cell: str = "lstm", lookback: int | None = None, horizon: int = 7,
+                 **settings) -> None:
         super().__init__(cell=cell, lookback=lookback, horizon=horizon, **settings)
 
     # ---- fitting ----------------------------------------------------------------------------
@@ -92,23 +94,91 @@ class Forecaster(Estimator):
         self.likelihood_ = Likelihood(cfg.likelihood, tuple(cfg.quantiles), cfg.interval)
         self.columns_ = dict(time=time, targets=[target] if isinstance(target, str) else list(target),
                              id=id, past=list(past_covariates), static=list(static_covariates))
-        series = self._read(data, cfg.freq)
+        raw = series = self._read(data, cfg.freq)
         self.freq_ = series.freq
         self.season_ = cfg.season or default_season(series.freq)
-        self._check_length(series, cfg.lookback + cfg.horizon + 1, "lookback + horizon + 1")
+        shortest = min(len(v) for v in series.values)
+        self.lookback_ = cfg.lookback or auto.lookback(cfg.horizon, self.season_, shortest)
+        self._check_length(series, self.lookback_ + cfg.horizon + 1, "lookback + horizon + 1")
         self.input_stats_ = input_stats(series)
+        self.transform_ = self._choose_transform(series)
         series = self._to_model_units(series)
         splits = self._splits(series)
         self.scalers_ = fit_scalers(series, splits)
         feats = SeriesFeatures(series, self.scalers_, cfg.horizon, cfg.calendar)
-        train, val = self._pairs(series, splits)
-        torch.manual_seed(cfg.seed)
-        self.model_ = self._build(feats)
-        self.history_ = self._train(feats, train, val, out_dir, resume)
-        self.dims_ = dict(n_inputs=feats.n_inputs, n_future=feats.n_future,
-                          n_static=feats.static.shape[1], n_targets=len(series.targets))
+        windows = len(self._pairs(series, splits, self.lookback_)[0])
+        members = cfg.ensemble or auto.ensemble(windows)
+        self.lookbacks_ = auto.member_lookbacks(self.lookback_, members, self._longest(shortest))
+        self.base_lag_ = self._choose_base(feats, self._pairs(series, splits, max(self.lookbacks_))[0])
+        self.steps_ = cfg.max_steps or (None if cfg.epochs else auto.steps(windows, cfg.batch_size))
+        self.dims_ = dict(n_inputs=feats.n_inputs, n_future=feats.n_future, n_static=feats.static.shape[1],
+                          n_targets=len(series.targets), lookbacks=self.lookbacks_, base_lag=self.base_lag_)
+        nets, self.history_ = [], None
+        for k, L in enumerate(self.lookbacks_):
+            torch.manual_seed(cfg.seed + k)
+            net = self._member()
+            train, val = self._pairs(series, splits, L)
+            history = self._train(net, feats, train, val, L, cfg.seed + k,
+                                  self._member_dir(out_dir, k), resume)
+            nets.append(net)
+            self.history_ = self.history_ or history  # the first member's curve
+        self.model_ = nets[0] if len(nets) == 1 else ForecastEnsemble(nets, self.lookbacks_)
+        self.lookback_ = max(self.lookbacks_)  # the rows a forecast reads
+        self.model_.eval()
         self.train_end_ = {str(k): str(t[-1]) for k, t in zip(series.ids, series.times)}
+        self.guard_ = self._fit_guard(raw, splits)
         return self
+
+    def _longest(self, shortest: int) -> int:
+        """The longest member lookback allowed: the set lookback, or what the data allow."""
+        if self.config.lookback:
+            return self.config.lookback
+        return max(self.lookback_, (shortest - self.config.horizon) // 3)
+
+    def _member_dir(self, out_dir, k: int):
+        if out_dir is None or k == 0:  # the first member's run is the run's own
+            return out_dir
+        return Path(out_dir) / f"member{k}"
+
+    def _choose_transform(self, series: SeriesSet) -> str | None:
+        t = self.config.transform
+        if t == "auto":
+            return auto.transform(series.values, self.season_)
+        return "log" if t == "log" else None
+
+    def _choose_base(self, feats: SeriesFeatures, pairs) -> int:
+        """The base's lag: the season where seasonal naive beats naive on the training windows
+        (scaled units), else 1."""
+        m = self.season_
+        if self.config.normalize != "window" or m <= 1 or m > min(self.lookbacks_) or not pairs:
+            return 1  # every member must see a whole season
+        w = feats.windows(pairs, m)
+        y, C, H = w["y"].numpy(), len(feats.series.targets), self.config.horizon
+        past = w["past"].numpy()[:, :, :C]
+        naive = np.abs(y - past[:, -1:]).mean()
+        seasonal = np.abs(y - past[:, [h % m - m for h in range(H)]]).mean()
+        return m if seasonal < naive else 1
+
+    def _fit_guard(self, series: SeriesSet, splits: list[int]) -> Guard:
+        """Score the network against the baselines on each series' validation windows."""
+        cfg = self.config
+        pairs = validation_pairs([len(v) for v in series.values], splits, max(self.lookbacks_), cfg.horizon)
+        if not pairs:  # no validation data (val_fraction=0): the network, unguarded
+            return Guard(cfg.guard, {}, Decision())
+        network = self._forecast(series, pairs, splits)
+        return Guard.fit(cfg.guard, series, pairs, network, cfg.horizon, self.season_, self._level(),
+                         self.history_rows_)
+
+    @property
+    def history_rows_(self) -> int:
+        """Rows of history a forecast reads: the network's window and what the guard's
+        baselines read (``max(lookback, 10 season, 200)``); a stream or a server session
+        keeps this many."""
+        self.check_fitted()
+        return history_rows(self.lookback_, self.season_)
+
+    def _level(self) -> float:
+        return self.likelihood_.interval_level or self.config.interval
 
     def _read(self, data, freq: str | None, fitted: bool = False) -> SeriesSet:
         """The validated series of ``data`` (the fitted columns), resampled to ``freq``;
@@ -119,18 +189,18 @@ class Forecaster(Estimator):
                            model="Forecaster" if fitted else None)
 
     def _to_model_units(self, series: SeriesSet) -> SeriesSet:
-        """The series as the network sees them: log-transformed when ``transform="log"``."""
-        if self.config.transform != "log":
+        """The series as the network sees them: log-transformed when the transform is log."""
+        if self.transform_ != "log":
             return series
         for key, values in zip(series.ids, series.values):
             if (values <= 0).any():
                 name = "" if key is None else f" {key!r}"
                 raise DataError(problem(f"transform='log': series{name}", expected="values > 0",
-                                        got=f"minimum {values.min()}", fix="use transform=None"))
+                                        got=f"minimum {values.min()}", fix="use transform='none'"))
         return dataclasses.replace(series, values=[np.log(v) for v in series.values])
 
     def _from_model_units(self, f: "bt.Forecasts") -> "bt.Forecasts":
-        if self.config.transform != "log":
+        if self.transform_ != "log":
             return f
         exp = lambda a: None if a is None else np.exp(a)  # noqa: E731
         return bt.Forecasts(exp(f.point), exp(f.lower), exp(f.upper))
@@ -139,8 +209,18 @@ class Forecaster(Estimator):
         """Network forecasts of (series, origin) pairs, in data units."""
         device = next(self.model_.parameters()).device
         feats = self._features(self._to_model_units(series), scale_ends)
-        f = bt.network_forecasts(self.model_, self.likelihood_, feats, pairs, self.config.lookback, device)
+        f = bt.network_forecasts(self.model_, self.likelihood_, feats, pairs, self.lookback_, device)
         return self._from_model_units(f)
+
+    def forecasts(self, series: SeriesSet, pairs, scale_ends=None) -> "bt.Forecasts":
+        """The forecasts :meth:`predict` gives for ``(series, origin)`` pairs of ``series`` (a
+        :meth:`read` SeriesSet), in data units, ``(W, H, C)`` arrays: the network's, after
+        the guard's decision for each series (network, combined with a baseline, or the
+        baseline). ``scale_ends``: per series, where the history of an unknown series ends
+        for its scaler (default: its whole length)."""
+        network = self._forecast(series, pairs, scale_ends)
+        return self.guard_.apply(series, pairs, network, self.config.horizon, self.season_,
+                                 self._level(), self.history_rows_)
 
     def _check_length(self, series: SeriesSet, need: int, rule: str) -> None:
         for key, values in zip(series.ids, series.values):
@@ -156,45 +236,59 @@ class Forecaster(Estimator):
         for values in series.values:
             T = len(values)
             val = max(cfg.horizon, int(round(T * cfg.val_fraction))) if cfg.val_fraction > 0 else 0
-            enough = T - val - cfg.lookback - cfg.horizon >= 1
+            enough = T - val - self.lookback_ - cfg.horizon >= 1
             out.append(T - val if val and enough else T)
         return out
 
-    def _pairs(self, series: SeriesSet, splits: list[int]):
-        L, H = self.config.lookback, self.config.horizon
+    def _pairs(self, series: SeriesSet, splits: list[int], lookback: int):
+        """``(train, validation)`` (series, origin) pairs for a window of ``lookback`` steps."""
+        L, H = lookback, self.config.horizon
         train, val = [], []
         for i, (values, s) in enumerate(zip(series.values, splits)):
             train += [(i, o) for o in range(L, s - H + 1)]
             val += [(i, o) for o in range(max(L, s), len(values) - H + 1)] if s < len(values) else []
         return train, val
 
-    def _build(self, feats_or_dims) -> ForecastNet:
-        cfg = self.config
-        dims = feats_or_dims if isinstance(feats_or_dims, dict) else dict(
-            n_inputs=feats_or_dims.n_inputs, n_future=feats_or_dims.n_future,
-            n_static=feats_or_dims.static.shape[1], n_targets=len(self.columns_["targets"]))
+    def _member(self, dims: dict | None = None) -> ForecastNet:
+        """One unfitted network of the dims ``dims`` (default: the fitted ``dims_``)."""
+        cfg, dims = self.config, dict(dims or self.dims_)
+        dims.pop("lookbacks", None)
+        base_lag = dims.pop("base_lag", 1)
         return ForecastNet(**dims, horizon=cfg.horizon, n_outputs=self.likelihood_.n_outputs,
                            cell=cfg.cell, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
                            dropout=cfg.dropout, layer_norm=cfg.layer_norm,
-                           recurrent_dropout=cfg.recurrent_dropout, zoneout=cfg.zoneout)
+                           recurrent_dropout=cfg.recurrent_dropout, zoneout=cfg.zoneout,
+                           base_lag=base_lag, window_norm=cfg.normalize == "window",
+                           gaussian=cfg.likelihood == "gaussian")
 
-    def _train(self, feats: SeriesFeatures, train, val, out_dir, resume: bool):
+    def _train(self, net: ForecastNet, feats: SeriesFeatures, train, val, lookback: int, seed: int,
+               out_dir, resume: bool):
+        """Train one member on windows of ``lookback`` steps; an epoch is at least
+        :data:`auto.MIN_EPOCH_STEPS` updates (small data are sampled with replacement)."""
         cfg, lik = self.config, self.likelihood_
-        tensors = lambda pairs: feats.windows(pairs, cfg.lookback)  # noqa: E731
-        w = tensors(train)
         keys = ("past", "future", "static", "y")
-        loader = DataLoader(TensorDataset(*(w[k] for k in keys)), batch_size=cfg.batch_size, shuffle=True)
+        w = feats.windows(train, lookback)
+        data = TensorDataset(*(w[k] for k in keys))
+        per_epoch = auto.epoch_steps(len(train), cfg.batch_size)
+        sampler = None
+        if per_epoch * cfg.batch_size > len(train):
+            sampler = RandomSampler(data, replacement=True, num_samples=per_epoch * cfg.batch_size,
+                                    generator=torch.Generator().manual_seed(seed))
+        loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler)
         val_batches = None
         if val:
-            v = tensors(val)
+            v = feats.windows(val, lookback)
             val_batches = list(DataLoader(TensorDataset(*(v[k] for k in keys)), batch_size=1024))
 
         def loss_fn(model, batch):
             past, future, static, y = batch
-            return lik.loss(model(past, future, static), y)
+            delta, base, scale = model.normalised(past, future, static)
+            return lik.loss(delta, model.target(y, base, scale))
 
-        trainer = Trainer(self.model_, loss_fn, cfg.trainer_config(validation=bool(val)), out_dir=out_dir)
-        return trainer.fit(loader, val_batches, resume=resume)
+        epochs = cfg.epochs or -(-self.steps_ // per_epoch)
+        trainer_cfg = cfg.trainer_config(validation=bool(val), epochs=epochs, max_steps=self.steps_,
+                                         seed=seed)
+        return Trainer(net, loss_fn, trainer_cfg, out_dir=out_dir).fit(loader, val_batches, resume=resume)
 
     # ---- using ------------------------------------------------------------------------------
     def _features(self, series: SeriesSet, scale_ends=None) -> SeriesFeatures:
@@ -215,14 +309,14 @@ class Forecaster(Estimator):
         is the forecast ``predict`` returns (``inputs.to_data_units`` undoes the scaling)."""
         self.check_fitted()
         series = data if isinstance(data, SeriesSet) else self.read(data)
-        self._check_length(series, self.config.lookback, "lookback")
+        self._check_length(series, self.lookback_, "lookback")
         if not 0 <= index < len(series.values):
             raise DataError(problem("network_inputs: index", expected=f"a series position in "
                                     f"[0, {len(series.values)})", got=index))
         feats = self._features(self._to_model_units(series))
-        w = feats.windows([(index, len(series.values[index]))], self.config.lookback)
+        w = feats.windows([(index, len(series.values[index]))], self.lookback_)
         return NetworkInputs(w["past"], w["future"], w["static"], feats, index,
-                             log=self.config.transform == "log")
+                             log=self.transform_ == "log")
 
     def predict(self, data) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of each series in ``data``.
@@ -231,9 +325,9 @@ class Forecaster(Estimator):
         the point forecast and, for probabilistic models, ``_lower`` / ``_upper`` bounds.
         """
         series = self.read(data)
-        self._check_length(series, self.config.lookback, "lookback")
+        self._check_length(series, self.lookback_, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
-        return self.forecast_table(series, pairs, self._forecast(series, pairs))
+        return self.forecast_table(series, pairs, self.forecasts(series, pairs))
 
     def forecast_table(self, series: SeriesSet, pairs, f: "bt.Forecasts") -> pd.DataFrame:
         """Forecasts in data units -> the DataFrame :meth:`predict` returns: for each
@@ -259,17 +353,22 @@ class Forecaster(Estimator):
         the training data; use :meth:`backtest` to fit and score in one honest step."""
         cfg = self.config
         series = self.read(data)
-        self._check_length(series, cfg.lookback + cfg.horizon, "lookback + horizon")
-        pairs = bt.origins([len(v) for v in series.values], cfg.lookback, cfg.horizon, origins)
+        L = self.lookback_
+        self._check_length(series, L + cfg.horizon, "lookback + horizon")
+        pairs = bt.origins([len(v) for v in series.values], L, cfg.horizon, origins)
         if not pairs:
             raise DataError(problem("evaluate: data", expected=f"series of at least lookback + "
-                                    f"horizon = {cfg.lookback + cfg.horizon} rows", got="none long enough"))
+                                    f"horizon = {L + cfg.horizon} rows", got="none long enough"))
         first = {}
         for i, o in pairs:
             first[i] = min(first.get(i, o), o)
         ends = [first.get(i, len(v)) for i, v in enumerate(series.values)]
-        forecasts = {"rnnkit": self._forecast(series, pairs, ends)}
-        level = self.likelihood_.interval_level or cfg.interval
+        network = self._forecast(series, pairs, ends)
+        level = self._level()
+        forecasts = {"rnnkit": self.guard_.apply(series, pairs, network, cfg.horizon, self.season_, level,
+                                                 self.history_rows_)}
+        if any(self.guard_.decision(k).use != "network" for k in series.ids):
+            forecasts["network"] = network  # the network alone, where the guard changed something
         for name in available(baselines):
             forecasts[name] = bt.baseline_forecasts(name, series, pairs, cfg.horizon, self.season_, level)
         table, actual = bt.score(series, pairs, cfg.horizon, self.season_, forecasts)
@@ -305,7 +404,13 @@ class Forecaster(Estimator):
         return ForecastStream(self)
 
     def _automatic_settings(self) -> dict:
-        return {"season": self.season_, "freq": self.freq_}
+        """What fit chose: season, frequency, lookback (the longest member's) and each
+        member's, transform, the base's seasonal lag, optimizer steps, ensemble size and
+        the guard's decisions (counts per use; the series where the network lost)."""
+        return {"season": self.season_, "freq": self.freq_, "lookback": self.lookback_,
+                "lookbacks": list(self.lookbacks_), "transform": self.transform_ or "none",
+                "base_lag": self.base_lag_, "max_steps": self.steps_,
+                "ensemble": len(self.lookbacks_), "guard": self.guard_.summary()}
 
     # ---- persistence ------------------------------------------------------------------------
     def _bundle_parts(self) -> BundleParts:
@@ -314,19 +419,27 @@ class Forecaster(Estimator):
             tensors=self.model_.state_dict(),
             preprocessing={"scalers": self.scalers_.to_dict(), "freq": self.freq_,
                            "season": self.season_, "train_end": self.train_end_,
-                           "input_stats": self.input_stats_})
+                           "input_stats": self.input_stats_, "guard": self.guard_.to_dict(),
+                           "auto": {"transform": self.transform_, "steps": self.steps_}})
+
+    # settings of files written before the automatic settings, with their meaning then
+    OLD_FILE_SETTINGS = {"normalize": "series", "ensemble": 1, "guard": "keep"}
 
     @classmethod
     def _settings_from_file(cls, settings: dict) -> dict:
-        return {**settings, "quantiles": tuple(settings["quantiles"])}
+        old = {k: v for k, v in cls.OLD_FILE_SETTINGS.items() if k not in settings}
+        return {**old, **settings, "quantiles": tuple(settings["quantiles"])}
 
     def _check_file_parts(self, meta, specs) -> dict:
         stored.check_forecast_file(self.config, meta)
         return {}
 
-    def _file_network(self, meta, specs) -> ForecastNet:
+    def _file_network(self, meta, specs) -> ForecastNet | ForecastEnsemble:
         self.likelihood_ = Likelihood(self.config.likelihood, self.config.quantiles, self.config.interval)
-        return self._build(meta.config["dims"])
+        dims = meta.config["dims"]
+        lookbacks = dims.get("lookbacks") or [self.config.lookback]
+        nets = [self._member(dims) for _ in lookbacks]
+        return nets[0] if len(nets) == 1 else ForecastEnsemble(nets, lookbacks)
 
     def _restore(self, bundle) -> None:
         self.columns_ = bundle.config["columns"]
@@ -335,6 +448,11 @@ class Forecaster(Estimator):
         self.scalers_ = Scalers.from_dict(pre["scalers"])
         self.freq_, self.season_, self.train_end_ = pre["freq"], pre["season"], pre["train_end"]
         self.input_stats_ = pre.get("input_stats", {})  # absent in files from rnnkit < 0.2
+        chosen = pre.get("auto", {"transform": self.config.transform, "steps": self.config.max_steps})
+        self.transform_, self.steps_ = chosen["transform"], chosen["steps"]
+        self.lookbacks_ = list(self.dims_.get("lookbacks") or [self.config.lookback])
+        self.lookback_, self.base_lag_ = max(self.lookbacks_), self.dims_.get("base_lag", 1)
+        self.guard_ = Guard.from_dict(pre["guard"]) if "guard" in pre else Guard("keep", {}, Decision())
         self.model_ = self._file_network(bundle, None)
         self.model_.load_state_dict(bundle.tensors)
         self.model_.to(select_device(self.config.device)).eval()

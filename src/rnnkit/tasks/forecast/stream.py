@@ -1,10 +1,10 @@
 """``Forecaster.stream()``: forecasts that follow a live series one observation at a time.
 
-The forecaster's encoder reads a window of ``lookback`` steps from a zero state, so a
-stream keeps the last ``lookback`` observations (a ring buffer) and re-encodes that window
-at each step: the work per step is ``lookback`` recurrent steps, constant in the stream's
-length. Each ``step`` returns the same forecast that ``predict`` gives for the history
-seen so far.
+The forecaster's encoder reads a window of ``lookback`` steps from a zero state and the
+guard's baselines read at most ``history_rows_`` steps, so a stream keeps the last
+``history_rows_`` observations (a ring buffer) and re-encodes the window at each step: the
+work per step is constant in the stream's length. Each ``step`` returns the same forecast
+that ``predict`` gives for the history seen so far.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class ForecastStream:
             raise DataError("Forecaster.stream() follows one series; a model trained with id= or "
                             "static covariates needs predict() on a table instead")
         self.columns = [c["time"], *c["targets"], *c["past"]]
-        self.rows: deque = deque(maxlen=forecaster.config.lookback + 2)
+        self.rows: deque = deque(maxlen=forecaster.history_rows_ + 2)
 
     def step(self, values: dict) -> pd.DataFrame | None:
         """Add one observation; return the next ``horizon`` steps' forecast, or None while
@@ -42,7 +42,7 @@ class ForecastStream:
         parse_times([values[time]], f"stream step: time column {time!r}")  # in pandas' range
         dropped = self.rows[0] if len(self.rows) == self.rows.maxlen else None
         self.rows.append({k: values[k] for k in self.columns})
-        if len(self.rows) < self.forecaster.config.lookback:
+        if len(self.rows) < self.forecaster.lookback_:
             return None
         try:
             return self.forecaster.predict(pd.DataFrame(list(self.rows)))
