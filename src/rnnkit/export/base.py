@@ -84,6 +84,7 @@ class Adapter:
     seq_inputs: list[str] = []
     seq_outputs: list[str] = []
     meaning: dict[str, str] = {}
+    extra_length: int = 0  # steps the example inputs have beyond the requested length
 
     def __init__(self, net: nn.Module) -> None:
         self.net = net.cpu().float().eval()

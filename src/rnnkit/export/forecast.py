@@ -36,7 +36,7 @@ class ForecastNetAdapter(Adapter):
 
     def use_estimator(self, estimator) -> None:
         self.n_future = estimator.dims_["n_future"]
-        self.lookback = estimator.lookback_
+        self.lookback = self.extra_length = estimator.lookback_
 
     def layer(self):
         return self.net.encoder

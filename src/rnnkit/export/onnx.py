@@ -50,6 +50,7 @@ class ExportReport:
     max_abs_diff: float | None = None  # onnxruntime vs torch; None when not checked
     atol: float = 1e-4
     checked_at: tuple[int, int] | None = None  # (batch, length) of the check
+    traced_at: tuple[int, int] = (TRACE_BATCH, TRACE_LENGTH)  # (batch, length) of the trace
 
     def __str__(self) -> str:
         shape = lambda s: "(" + ", ".join(map(str, s)) + ")"  # noqa: E731
@@ -64,7 +65,7 @@ class ExportReport:
             b, n = self.checked_at
             lines.append(f"  parity: max |onnxruntime - torch| = {self.max_abs_diff:.2e} "
                          f"<= {self.atol:g} at batch {b}, length {n} (traced at "
-                         f"{TRACE_BATCH}, {TRACE_LENGTH})")
+                         f"{self.traced_at[0]}, {self.traced_at[1]})")
         return "\n".join(lines)
 
 
@@ -197,7 +198,8 @@ def to_onnx(model, path, *, kind: str = "sequence", opset: int | None = None, ch
     if check:
         run = parity.check_sequence if kind == "sequence" else parity.check_step
         report.max_abs_diff = run(path, adapter)
-        report.checked_at = (parity.CHECK_BATCH, parity.CHECK_LENGTH)
+        report.checked_at = (parity.CHECK_BATCH, parity.CHECK_LENGTH + adapter.extra_length)
+        report.traced_at = (TRACE_BATCH, TRACE_LENGTH + adapter.extra_length)
         if not report.max_abs_diff <= atol:
             raise ParityError(f"export: onnxruntime and torch differ by {report.max_abs_diff:.3g} "
                               f"> atol={atol:g} for {path} ({kind} graph); the file is kept for "
