@@ -38,12 +38,13 @@ def test_a_multiplicative_series_gets_a_log_transform_and_an_additive_one_none()
 
 
 def test_lookback_follows_season_and_horizon_and_fits_a_short_series():
-    assert auto.lookback(horizon=18, season=12, shortest=500) == 36
-    assert auto.lookback(horizon=14, season=7, shortest=1000) == 28
-    assert auto.lookback(horizon=6, season=1, shortest=1000) == 12
-    short = auto.lookback(horizon=6, season=12, shortest=60)
+    assert auto.lookback(horizon=18, season=12, length=500) == 36
+    assert auto.lookback(horizon=14, season=7, length=1000) == 28
+    assert auto.lookback(horizon=6, season=1, length=1000) == 12
+    short = auto.lookback(horizon=6, season=12, length=60)
     assert short == (60 - 6) // 3  # three lookbacks fit in the series
-    assert auto.lookback(horizon=48, season=288, shortest=10**5) == auto.MAX_AUTO_LOOKBACK
+    assert auto.lookback(horizon=6, season=1, length=21, panel=True) == 12  # M1-like yearly panel
+    assert auto.lookback(horizon=48, season=288, length=10**5) == auto.MAX_AUTO_LOOKBACK
 
 
 def test_steps_grow_with_the_data_but_slowly():
@@ -196,3 +197,21 @@ def test_a_panel_of_series_with_different_lengths_and_starts():
     for k in range(3):  # each series forecast in its own units
         assert abs(pred.loc[pred.id == f"s{k}", "y"].mean() - (k + 1) * 100) < 15 * (k + 1)
     assert f.settings_["lookback"] <= 60
+
+
+def test_a_panel_pads_the_windows_of_its_short_series():
+    """Yearly panels (M1, M3) hold series shorter than a sensible lookback: their windows are
+    padded with the first value instead of refusing the panel."""
+    rng = np.random.default_rng(6)
+    parts = [frame(100 + np.cumsum(rng.normal(1, 2, n)), start="1960-01-01", freq="YS").assign(id=f"s{k}")
+             for k, n in enumerate([9, 12, 30, 40, 45, 50])]
+    df = pd.concat(parts, ignore_index=True)
+    f = rnnkit.Forecaster(horizon=6, **QUICK).fit(df, time="date", target="y", id="id")
+    assert f.settings_["season"] == 1 and f.min_rows_ == 3 and f.lookback_ > 9
+    pred = f.predict(df)
+    assert len(pred) == 36 and np.isfinite(pred["y"]).all()
+    table = f.evaluate(df, origins=1).table  # the 9-row series is scored too
+    assert np.isfinite(table.loc["rnnkit", "MASE"])
+    with pytest.raises(rnnkit.errors.DataError, match=r"series 's0' length: expected >= 3 \+ horizon = 9"):
+        f.fit(df[df.id != "s0"].pipe(lambda d: pd.concat([d, d[d.id == "s1"].head(5).assign(id="s0")])),
+              time="date", target="y", id="id")

@@ -5,7 +5,9 @@ For training series ``y_1..y_T`` (the shortest ``T_min``, ``W`` training windows
 horizon ``H`` and seasonal period ``m`` (from the frequency unless set):
 
 * **lookback** ``L = max(2H, 3m [m > 1], 10)``, at most 400 steps and at most
-  ``max(4, (T_min - H) // 3)`` so that a short series still yields many windows;
+  ``max(4, (T - H) // 3)`` for one series of length ``T``, so that a short series still
+  yields many windows; for a panel at most ``T_med - H`` with ``T_med`` the median length
+  (shorter series' windows are padded with their first value);
 * **transform**: ``log`` when every value is positive and the spread grows with the level:
   over blocks of ``b = max(m, 4)`` steps, the slope ``β`` of ``log sd_k`` on ``log mean_k``
   (``sd_k`` of the block's first differences) is above ``0.5`` — Box–Cox's power
@@ -33,11 +35,17 @@ LOG_SLOPE = 0.5  # spread ∝ level^β with β above this: log
 LEVEL_SPAN = 1.5  # the block means must span this factor to tell
 
 
-def lookback(horizon: int, season: int, shortest: int) -> int:
-    """``max(2H, 3m, 10)`` capped at 400 and at ``max(4, (T_min - H) // 3)``."""
+def lookback(horizon: int, season: int, length: int, panel: bool = False) -> int:
+    """``max(2H, 3m, 10)`` capped at 400 and at :func:`lookback_cap`."""
     want = max(2 * horizon, 3 * season if season > 1 else 0, 10)
-    cap = max(4, (shortest - horizon) // 3)
-    return int(min(want, MAX_AUTO_LOOKBACK, cap))
+    return int(min(want, MAX_AUTO_LOOKBACK, lookback_cap(horizon, length, panel)))
+
+
+def lookback_cap(horizon: int, length: int, panel: bool = False) -> int:
+    """The longest automatic lookback: a third of ``T - H`` for one series of length ``T``
+    (many windows from one history); ``T - H`` for a panel whose median length is ``T``
+    (a global model gets its windows from many series, and shorter ones are padded)."""
+    return max(4, length - horizon if panel else (length - horizon) // 3)
 
 
 def spread_slope(values: np.ndarray, season: int) -> float:

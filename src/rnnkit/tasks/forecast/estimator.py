@@ -39,6 +39,7 @@ from rnnkit.train import Trainer
 from rnnkit.train.devices import select_device
 
 DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "ets")
+PANEL_MIN_ROWS = 3  # a panel series needs this many rows before a window (the rest padded)
 
 
 def input_stats(series: SeriesSet) -> dict[str, dict[str, float]]:
@@ -97,9 +98,14 @@ class Forecaster(Estimator):
         raw = series = self._read(data, cfg.freq)
         self.freq_ = series.freq
         self.season_ = cfg.season or default_season(series.freq)
-        shortest = min(len(v) for v in series.values)
-        self.lookback_ = cfg.lookback or auto.lookback(cfg.horizon, self.season_, shortest)
-        self._check_length(series, self.lookback_ + cfg.horizon + 1, "lookback + horizon + 1")
+        lengths = [len(v) for v in series.values]
+        self.panel_ = len(lengths) > 1
+        typical = int(np.median(lengths))
+        self.lookback_ = cfg.lookback or auto.lookback(cfg.horizon, self.season_, typical, self.panel_)
+        if self.panel_:  # a shorter series' windows are padded with its first value
+            self._check_length(series, PANEL_MIN_ROWS + cfg.horizon, f"{PANEL_MIN_ROWS} + horizon")
+        else:
+            self._check_length(series, self.lookback_ + cfg.horizon + 1, "lookback + horizon + 1")
         self.input_stats_ = input_stats(series)
         self.transform_ = self._choose_transform(series)
         series = self._to_model_units(series)
@@ -108,7 +114,7 @@ class Forecaster(Estimator):
         feats = SeriesFeatures(series, self.scalers_, cfg.horizon, cfg.calendar)
         windows = len(self._pairs(series, splits, self.lookback_)[0])
         members = cfg.ensemble or auto.ensemble(windows)
-        self.lookbacks_ = auto.member_lookbacks(self.lookback_, members, self._longest(shortest))
+        self.lookbacks_ = auto.member_lookbacks(self.lookback_, members, self._longest(typical))
         self.base_lag_ = self._choose_base(feats, self._pairs(series, splits, max(self.lookbacks_))[0])
         self.steps_ = cfg.max_steps or (None if cfg.epochs else auto.steps(windows, cfg.batch_size))
         self.dims_ = dict(n_inputs=feats.n_inputs, n_future=feats.n_future, n_static=feats.static.shape[1],
@@ -129,11 +135,17 @@ class Forecaster(Estimator):
         self.guard_ = self._fit_guard(raw, splits)
         return self
 
-    def _longest(self, shortest: int) -> int:
+    def _longest(self, typical: int) -> int:
         """The longest member lookback allowed: the set lookback, or what the data allow."""
         if self.config.lookback:
             return self.config.lookback
-        return max(self.lookback_, (shortest - self.config.horizon) // 3)
+        return max(self.lookback_, auto.lookback_cap(self.config.horizon, typical, self.panel_))
+
+    @property
+    def min_rows_(self) -> int:
+        """Rows a series needs for a forecast: the lookback, or for a panel model
+        :data:`PANEL_MIN_ROWS` (a shorter window is padded with the series' first value)."""
+        return PANEL_MIN_ROWS if getattr(self, "panel_", False) else self.lookback_
 
     def _member_dir(self, out_dir, k: int):
         if out_dir is None or k == 0:  # the first member's run is the run's own
@@ -162,7 +174,8 @@ class Forecaster(Estimator):
     def _fit_guard(self, series: SeriesSet, splits: list[int]) -> Guard:
         """Score the network against the baselines on each series' validation windows."""
         cfg = self.config
-        pairs = validation_pairs([len(v) for v in series.values], splits, max(self.lookbacks_), cfg.horizon)
+        pairs = validation_pairs([len(v) for v in series.values], splits, self._first_origin(max(self.lookbacks_)),
+                                 cfg.horizon)
         if not pairs:  # no validation data (val_fraction=0): the network, unguarded
             return Guard(cfg.guard, {}, Decision())
         network = self._forecast(series, pairs, splits)
@@ -236,18 +249,23 @@ class Forecaster(Estimator):
         for values in series.values:
             T = len(values)
             val = max(cfg.horizon, int(round(T * cfg.val_fraction))) if cfg.val_fraction > 0 else 0
-            enough = T - val - self.lookback_ - cfg.horizon >= 1
+            enough = T - val - self._first_origin(self.lookback_) - cfg.horizon >= 1
             out.append(T - val if val and enough else T)
         return out
 
     def _pairs(self, series: SeriesSet, splits: list[int], lookback: int):
         """``(train, validation)`` (series, origin) pairs for a window of ``lookback`` steps."""
-        L, H = lookback, self.config.horizon
+        L, H = self._first_origin(lookback), self.config.horizon
         train, val = [], []
         for i, (values, s) in enumerate(zip(series.values, splits)):
             train += [(i, o) for o in range(L, s - H + 1)]
             val += [(i, o) for o in range(max(L, s), len(values) - H + 1)] if s < len(values) else []
         return train, val
+
+    def _first_origin(self, lookback: int) -> int:
+        """The first origin a window may have: ``lookback``, or in a panel
+        :data:`PANEL_MIN_ROWS` (earlier steps padded with the series' first value)."""
+        return min(lookback, PANEL_MIN_ROWS) if self.panel_ else lookback
 
     def _member(self, dims: dict | None = None) -> ForecastNet:
         """One unfitted network of the dims ``dims`` (default: the fitted ``dims_``)."""
@@ -325,7 +343,7 @@ class Forecaster(Estimator):
         the point forecast and, for probabilistic models, ``_lower`` / ``_upper`` bounds.
         """
         series = self.read(data)
-        self._check_length(series, self.lookback_, "lookback")
+        self._check_length(series, self.min_rows_, "lookback")
         pairs = [(i, len(v)) for i, v in enumerate(series.values)]
         return self.forecast_table(series, pairs, self.forecasts(series, pairs))
 
@@ -353,7 +371,7 @@ class Forecaster(Estimator):
         the training data; use :meth:`backtest` to fit and score in one honest step."""
         cfg = self.config
         series = self.read(data)
-        L = self.lookback_
+        L = self.min_rows_
         self._check_length(series, L + cfg.horizon, "lookback + horizon")
         pairs = bt.origins([len(v) for v in series.values], L, cfg.horizon, origins)
         if not pairs:
@@ -420,7 +438,8 @@ class Forecaster(Estimator):
             preprocessing={"scalers": self.scalers_.to_dict(), "freq": self.freq_,
                            "season": self.season_, "train_end": self.train_end_,
                            "input_stats": self.input_stats_, "guard": self.guard_.to_dict(),
-                           "auto": {"transform": self.transform_, "steps": self.steps_}})
+                           "auto": {"transform": self.transform_, "steps": self.steps_,
+                                    "panel": self.panel_}})
 
     # settings of files written before the automatic settings, with their meaning then
     OLD_FILE_SETTINGS = {"normalize": "series", "ensemble": 1, "guard": "keep"}
@@ -450,6 +469,7 @@ class Forecaster(Estimator):
         self.input_stats_ = pre.get("input_stats", {})  # absent in files from rnnkit < 0.2
         chosen = pre.get("auto", {"transform": self.config.transform, "steps": self.config.max_steps})
         self.transform_, self.steps_ = chosen["transform"], chosen["steps"]
+        self.panel_ = bool(chosen.get("panel", False))
         self.lookbacks_ = list(self.dims_.get("lookbacks") or [self.config.lookback])
         self.lookback_, self.base_lag_ = max(self.lookbacks_), self.dims_.get("base_lag", 1)
         self.guard_ = Guard.from_dict(pre["guard"]) if "guard" in pre else Guard("keep", {}, Decision())

@@ -99,7 +99,7 @@ class SeriesFeatures:
     def windows(self, pairs: list[tuple[int, int]], lookback: int) -> dict[str, torch.Tensor]:
         """Tensors for (series, origin) pairs: past, future, static, y (scaled), series."""
         H, C = self.horizon, len(self.series.targets)
-        past = np.stack([self.feats[i][o - lookback: o] for i, o in pairs])  # (W, L, F_in)
+        past = np.stack([_before(self.feats[i], o, lookback) for i, o in pairs])  # (W, L, F_in)
         future = np.stack([self.cal[i][o: o + H] for i, o in pairs])  # (W, H, F_cal)
         y = np.stack([self.feats[i][o: o + H, :C] for i, o in pairs])  # (W, H, C)
         index = np.array([i for i, _ in pairs], dtype=np.int64)
@@ -113,6 +113,14 @@ class SeriesFeatures:
         for w, i in enumerate(series_index):
             out[w] = self.target_scalers[i].inverse(values[w], 0)
         return out
+
+
+def _before(feats: np.ndarray, origin: int, lookback: int) -> np.ndarray:
+    """Rows ``[origin - L, origin)`` of ``feats``; rows before the series' start repeat its
+    first row (a panel's short series, see ``Forecaster.min_rows_``)."""
+    if origin >= lookback:
+        return feats[origin - lookback: origin]
+    return np.concatenate([np.repeat(feats[:1], lookback - origin, axis=0), feats[:origin]])
 
 
 @dataclass
