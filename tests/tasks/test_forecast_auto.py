@@ -215,3 +215,17 @@ def test_a_panel_pads_the_windows_of_its_short_series():
     with pytest.raises(rnnkit.errors.DataError, match=r"series 's0' length: expected >= 3 \+ horizon = 9"):
         f.fit(df[df.id != "s0"].pipe(lambda d: pd.concat([d, d[d.id == "s1"].head(5).assign(id="s0")])),
               time="date", target="y", id="id")
+
+
+def test_a_series_too_short_for_validation_gets_an_interval_that_holds_the_baselines():
+    rng = np.random.default_rng(9)
+    df = frame(10 + np.sin(2 * np.pi * np.arange(16) / 7) + rng.normal(0, 1, 16))  # no room to validate
+    f = rnnkit.Forecaster(horizon=7, ensemble=1, **QUICK).fit(df, time="date", target="y")
+    d = f.guard_.decision(None)
+    assert d.widen and d.baseline == "seasonal_naive" and f.settings_["guard"]["unvalidated"] == ["None"]
+    pred = f.predict(df)
+    kept = rnnkit.Forecaster(horizon=7, ensemble=1, guard="keep", **QUICK).fit(df, time="date", target="y")
+    assert not kept.guard_.decision(None).widen
+    network = kept.predict(df)  # the same network (same seed): only the interval differs
+    np.testing.assert_allclose(pred["y"], network["y"])
+    assert (pred["y_lower"] <= network["y_lower"] + 1e-9).all() and (pred["y_upper"] >= network["y_upper"] - 1e-9).all()

@@ -176,9 +176,7 @@ class Forecaster(Estimator):
         cfg = self.config
         pairs = validation_pairs([len(v) for v in series.values], splits, self._first_origin(max(self.lookbacks_)),
                                  cfg.horizon)
-        if not pairs:  # no validation data (val_fraction=0): the network, unguarded
-            return Guard(cfg.guard, {}, Decision())
-        network = self._forecast(series, pairs, splits)
+        network = self._forecast(series, pairs, splits) if pairs else None
         return Guard.fit(cfg.guard, series, pairs, network, cfg.horizon, self.season_, self._level(),
                          self.history_rows_)
 

@@ -15,6 +15,9 @@ the in-sample seasonal-naive scale:
   (ties go to the network), so the default never forecasts worse than the best baseline
   did on validation.
 
+A series too short to spare a validation window keeps the network, with its interval
+widened to hold the seasonal-naive (or naive) one (:func:`unvalidated`).
+
 The baselines read the last ``rows = max(L, 10 m, 200)`` steps of the history (what ETS
 fits on anyway), at fit and at predict, so a stream or a server session that keeps that
 many rows forecasts exactly what ``predict`` gives on the whole series. A series the model
@@ -60,20 +63,33 @@ def baseline_forecasts(name: str, series, pairs, horizon: int, season: int, leve
 @dataclass
 class Decision:
     """One series' choice: ``use`` is ``"network"``, ``"combined"`` or ``"baseline"``;
-    ``baseline`` the best baseline's name; ``scores`` the validation MASE of each."""
+    ``baseline`` the best baseline's name; ``scores`` the validation MASE of each;
+    ``widen``: the series had no validation window, so the network's interval is widened
+    to hold ``baseline``'s too."""
 
     use: str = "network"
     baseline: str = "seasonal_naive"
     scores: dict[str, float] = field(default_factory=dict)
+    widen: bool = False
 
     def to_dict(self) -> dict:
-        return {"use": self.use, "baseline": self.baseline,
+        return {"use": self.use, "baseline": self.baseline, "widen": self.widen,
                 "scores": {k: (None if math.isnan(v) else round(v, 6)) for k, v in self.scores.items()}}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Decision":
         scores = {k: (math.nan if v is None else float(v)) for k, v in d.get("scores", {}).items()}
-        return cls(d["use"], d["baseline"], scores)
+        return cls(d["use"], d["baseline"], scores, bool(d.get("widen", False)))
+
+
+def unvalidated(values: np.ndarray, season: int, mode: str) -> Decision:
+    """The decision for a series too short to spare validation windows: the network, its
+    interval widened to hold the seasonal-naive one (naive when there is no season or less
+    than two seasons of history) unless ``mode`` is ``"keep"``. A network fitted on a few
+    dozen points has no out-of-sample measure of its own spread, and its learned quantiles
+    are then too narrow."""
+    base = "seasonal_naive" if season > 1 and len(values) >= 2 * season else "naive"
+    return Decision("network", base, {}, widen=mode != "keep")
 
 
 def validation_pairs(lengths: list[int], splits: list[int], lookback: int, horizon: int
@@ -133,13 +149,15 @@ class Guard:
         """Score ``network``'s forecasts of the validation ``pairs`` against the baselines
         (reading the last ``rows`` steps of history) and decide per series."""
         names = [b for b in BASELINES if b != "ets" or len(series.values) <= ETS_SERIES]
-        names = available(names) if "ets" in names else names
+        names = available(names) if "ets" in names and pairs else names
+        decisions = {str(key): unvalidated(v, season, mode) for key, v in zip(series.ids, series.values)}
+        if not pairs:
+            return cls(mode, decisions, Decision())
         forecasts = {b: baseline_forecasts(b, series, pairs, horizon, season, level, rows) for b in names}
         actual = np.stack([series.values[i][o: o + horizon] for i, o in pairs])  # (W, H, C)
         scales = np.array([[mase_scale(series.values[i][:o, c], season) for c in range(actual.shape[2])]
                            for i, o in pairs])  # (W, C)
         index = np.array([i for i, _ in pairs])
-        decisions = {}
         for i, key in enumerate(series.ids):
             rows = np.flatnonzero(index == i)
             if not len(rows):
@@ -153,9 +171,10 @@ class Guard:
                 scores["combined"] = _mase(actual[rows], (part(network) + part(forecasts[best])) / 2,
                                            scales[rows])
             decisions[str(key)] = decide(mode, scores, names)
-        uses = [d.use for d in decisions.values()]
+        scored = [d for d in decisions.values() if d.scores]
+        uses = [d.use for d in scored]
         common = max(USES, key=uses.count) if uses else "network"
-        bases = [d.baseline for d in decisions.values() if d.use == common]
+        bases = [d.baseline for d in scored if d.use == common]
         default = Decision(common, max(set(bases), key=bases.count) if bases else "seasonal_naive")
         return cls(mode, decisions, default)
 
@@ -170,9 +189,13 @@ class Guard:
                            None if network.upper is None else network.upper.copy())
         for w, (i, o) in enumerate(pairs):
             d = self.decision(series.ids[i])
-            if d.use == "network":
+            if d.use == "network" and not (d.widen and out.lower is not None):
                 continue
             base = baseline_forecasts(d.baseline, series, [(i, o)], horizon, season, level, rows)
+            if d.use == "network":  # unvalidated: the interval holds the baseline's too
+                out.lower[w] = np.minimum(out.lower[w], base.lower[0])
+                out.upper[w] = np.maximum(out.upper[w], base.upper[0])
+                continue
             one = bt.Forecasts(*(None if a is None else a[w: w + 1] for a in
                                  (network.point, network.lower, network.upper)))
             pick = base if d.use == "baseline" else combine(one, base)
@@ -187,7 +210,8 @@ class Guard:
                 if d.scores.get("network", math.nan) > d.scores.get(d.baseline, math.inf)]
         uses = [d.use for d in self.decisions.values()]
         return {"mode": self.mode, "uses": {u: uses.count(u) for u in USES if u in uses},
-                "network_lost_on": lost}
+                "network_lost_on": lost,
+                "unvalidated": [k for k, d in self.decisions.items() if not d.scores]}
 
     def to_dict(self) -> dict:
         return {"mode": self.mode, "default": self.default.to_dict(),
