@@ -222,10 +222,15 @@ def test_a_series_too_short_for_validation_gets_an_interval_that_holds_the_basel
     df = frame(10 + np.sin(2 * np.pi * np.arange(16) / 7) + rng.normal(0, 1, 16))  # no room to validate
     f = rnnkit.Forecaster(horizon=7, ensemble=1, **QUICK).fit(df, time="date", target="y")
     d = f.guard_.decision(None)
-    assert d.widen and d.baseline == "seasonal_naive" and f.settings_["guard"]["unvalidated"] == ["None"]
-    pred = f.predict(df)
+    assert d.widen and d.use == "combined" and f.settings_["guard"]["unvalidated"] == ["None"]
     kept = rnnkit.Forecaster(horizon=7, ensemble=1, guard="keep", **QUICK).fit(df, time="date", target="y")
-    assert not kept.guard_.decision(None).widen
-    network = kept.predict(df)  # the same network (same seed): only the interval differs
-    np.testing.assert_allclose(pred["y"], network["y"])
+    assert not kept.guard_.decision(None).widen and kept.guard_.decision(None).use == "network"
+    fallback = rnnkit.Forecaster(horizon=7, ensemble=1, guard="fallback", **QUICK).fit(df, time="date", target="y")
+    assert fallback.guard_.decision(None).use == "network"  # nothing says the network lost
+    pred, network = fallback.predict(df), kept.predict(df)  # the same network (same seed)
+    np.testing.assert_allclose(pred["y"], network["y"])  # only the interval differs: wider
     assert (pred["y_lower"] <= network["y_lower"] + 1e-9).all() and (pred["y_upper"] >= network["y_upper"] - 1e-9).all()
+    combined = f.predict(df)["y"].to_numpy()
+    from rnnkit.tasks.forecast.baselines import BASELINES
+    base = BASELINES[d.baseline](df["y"].to_numpy(), 7, 7, 0.8)[0]
+    np.testing.assert_allclose(combined, (network["y"].to_numpy() + base) / 2, rtol=1e-6)

@@ -52,8 +52,10 @@ def input_stats(series: SeriesSet) -> dict[str, dict[str, float]]:
 
 
 def default_season(freq: str) -> int:
-    """Seasonal period in steps for a frequency: a week of days, a day of hours, a year of
-    weeks or months."""
+    """Seasonal period in steps for a frequency: a week of days (5 business days), a day of
+    hours, a year of weeks or months."""
+    if isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.BusinessDay):
+        return 5  # a week of business days
     days = step_days(freq)
     if days < 1 / 23:
         return 24 * 60 // max(int(round(days * 24 * 60)), 1)  # sub-hourly: one day

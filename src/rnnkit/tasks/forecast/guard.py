@@ -15,8 +15,9 @@ the in-sample seasonal-naive scale:
   (ties go to the network), so the default never forecasts worse than the best baseline
   did on validation.
 
-A series too short to spare a validation window keeps the network, with its interval
-widened to hold the seasonal-naive (or naive) one (:func:`unvalidated`).
+A series too short to spare a validation window is decided by :func:`unvalidated`: the
+baselines are scored on its own last steps, and ``auto`` uses the mean of the network and
+the best of them, its interval widened to hold the baseline's.
 
 The baselines read the last ``rows = max(L, 10 m, 200)`` steps of the history (what ETS
 fits on anyway), at fit and at predict, so a stream or a server session that keeps that
@@ -82,14 +83,34 @@ class Decision:
         return cls(d["use"], d["baseline"], scores, bool(d.get("widen", False)))
 
 
-def unvalidated(values: np.ndarray, season: int, mode: str) -> Decision:
-    """The decision for a series too short to spare validation windows: the network, its
-    interval widened to hold the seasonal-naive one (naive when there is no season or less
-    than two seasons of history) unless ``mode`` is ``"keep"``. A network fitted on a few
-    dozen points has no out-of-sample measure of its own spread, and its learned quantiles
-    are then too narrow."""
-    base = "seasonal_naive" if season > 1 and len(values) >= 2 * season else "naive"
-    return Decision("network", base, {}, widen=mode != "keep")
+def unvalidated(values: np.ndarray, horizon: int, season: int, level: float, mode: str,
+                names: list[str]) -> Decision:
+    """The decision for a series too short to spare validation windows.
+
+    The network cannot be scored, but the baselines can, on the series' own last steps (up
+    to :data:`WINDOWS` origins, ``max(1, H // 2)`` apart, each scored on the steps it has,
+    at most ``H``). ``auto`` and ``combine`` use the mean of the network and the best of
+    them (a hedge: nothing says which is better); ``fallback`` keeps the network (nothing
+    says it lost); ``keep`` keeps it untouched. Except for ``keep`` the interval is widened
+    to hold the baseline's: a network fitted on a few dozen points has no out-of-sample
+    measure of its own spread, and its learned quantiles are then too narrow."""
+    T = len(values)
+    stride, scores = max(1, horizon // 2), {}
+    origins = [o for o in range(T - 1, max(2, min(season, T // 2)), -stride)][:WINDOWS]
+    for name in names:
+        errors = []
+        for o in origins:
+            k = min(horizon, T - o)
+            for c in range(values.shape[1]):
+                point = BASELINE_FUNCTIONS[name](values[:o, c], horizon, season, level)[0][:k]
+                scale = mase_scale(values[:o, c], season)
+                errors.append(np.abs(values[o: o + k, c] - point).mean() / scale)
+        scores[name] = float(np.mean(errors)) if errors and np.isfinite(errors).all() else math.nan
+    finite = [n for n in names if math.isfinite(scores.get(n, math.nan))]
+    default = "seasonal_naive" if season > 1 and T >= 2 * season else "naive"
+    best = min(finite, key=lambda n: scores[n]) if finite else default
+    use = "combined" if mode in ("auto", "combine") else "network"
+    return Decision(use, best, {}, widen=mode != "keep")
 
 
 def validation_pairs(lengths: list[int], splits: list[int], lookback: int, horizon: int
@@ -149,8 +170,10 @@ class Guard:
         """Score ``network``'s forecasts of the validation ``pairs`` against the baselines
         (reading the last ``rows`` steps of history) and decide per series."""
         names = [b for b in BASELINES if b != "ets" or len(series.values) <= ETS_SERIES]
-        names = available(names) if "ets" in names and pairs else names
-        decisions = {str(key): unvalidated(v, season, mode) for key, v in zip(series.ids, series.values)}
+        names = available(names) if "ets" in names else names
+        scored = {i for i, _ in pairs}
+        decisions = {str(key): unvalidated(v, horizon, season, level, mode, names)
+                     for i, (key, v) in enumerate(zip(series.ids, series.values)) if i not in scored}
         if not pairs:
             return cls(mode, decisions, Decision())
         forecasts = {b: baseline_forecasts(b, series, pairs, horizon, season, level, rows) for b in names}
@@ -192,16 +215,16 @@ class Guard:
             if d.use == "network" and not (d.widen and out.lower is not None):
                 continue
             base = baseline_forecasts(d.baseline, series, [(i, o)], horizon, season, level, rows)
-            if d.use == "network":  # unvalidated: the interval holds the baseline's too
+            if d.use != "network":
+                one = bt.Forecasts(*(None if a is None else a[w: w + 1] for a in
+                                     (network.point, network.lower, network.upper)))
+                pick = base if d.use == "baseline" else combine(one, base)
+                out.point[w] = pick.point[0]
+                if out.lower is not None:
+                    out.lower[w], out.upper[w] = pick.lower[0], pick.upper[0]
+            if d.widen and out.lower is not None:  # unvalidated: the interval holds the baseline's
                 out.lower[w] = np.minimum(out.lower[w], base.lower[0])
                 out.upper[w] = np.maximum(out.upper[w], base.upper[0])
-                continue
-            one = bt.Forecasts(*(None if a is None else a[w: w + 1] for a in
-                                 (network.point, network.lower, network.upper)))
-            pick = base if d.use == "baseline" else combine(one, base)
-            out.point[w] = pick.point[0]
-            if out.lower is not None:
-                out.lower[w], out.upper[w] = pick.lower[0], pick.upper[0]
         return out
 
     def summary(self) -> dict:
