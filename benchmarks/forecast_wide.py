@@ -26,6 +26,14 @@ Commands::
     python benchmarks/forecast_wide.py --scaling            # fit+predict time, 10/100/1000
     python benchmarks/forecast_wide.py --split test         # ONLY once settings are chosen
 
+Setup. statsforecast 2.x needs pandas < 3, which rnnkit's own environment does not pin,
+so the benchmark runs in an environment of its own::
+
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install torch==2.13.0
+    .venv-bench/bin/pip install -e ".[timeseries,text]" statsforecast aeon
+    .venv-bench/bin/python benchmarks/forecast_wide.py
+
 Data discipline. The series of the R packages fpp2, fpp3, forecast (and fma, expsmooth,
 tsibbledata, Mcomp, and their copies in aeon/sktime/pmdarima) are kept aside to check that
 the defaults generalise; the data module refuses their names. ``--split dev`` (default)
