@@ -62,8 +62,9 @@ def weather(n=80) -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["quantile", "point"])
 def forecaster(request):
+    # guard "keep": inspect draws the network's interval, which is predict's without a guard
     return rnnkit.Forecaster(lookback=14, horizon=4, ensemble=1, hidden_size=8, epochs=1, seed=0, progress="none",
-                             likelihood=request.param).fit(weather(), time="date", target="temp_max")
+                             likelihood=request.param, guard="keep").fit(weather(), time="date", target="temp_max")
 
 
 def test_inspect_input_panel_names_the_target_and_shades_predicts_interval(forecaster):
