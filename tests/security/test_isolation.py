@@ -119,8 +119,8 @@ def test_a_bad_session_never_spoils_the_steps_batched_with_it(forecaster_file, m
                             json=row(days[15], 1e300 if k == 0 else ys[15])) for k, s in enumerate(sids)]
             last = await asyncio.gather(*steps)
             retry = await c.post(f"/v1/models/daily/sessions/{sids[0]}/step", json=row(days[15], ys[15]))
-            alone = await c.post("/v1/models/daily/predict", json={"instances": [
-                {"time": days[2:], "values": {"y": list(ys[2:]), "x": [0.0] * 14}}]})
+            alone = await c.post("/v1/models/daily/predict", json={"instances": [  # the session's rows
+                {"time": days, "values": {"y": list(ys), "x": [0.0] * 16}}]})
             return last, retry, alone
 
     last, retry, alone = asyncio.run(main())

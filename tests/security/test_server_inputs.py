@@ -184,6 +184,7 @@ def test_the_openapi_example_is_built_within_a_budget(forecaster_file):
 
     f = rnnkit.load(forecaster_file)
     object.__setattr__(f.config, "lookback", 30_000_000)
+    f.lookback_ = 30_000_000  # what the server reads: the fitted window
     start = time.perf_counter()
     app = create_app(ServeConfig(), estimators={"huge": f})
     doc = app.openapi()
