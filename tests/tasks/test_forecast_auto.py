@@ -223,6 +223,10 @@ def test_a_series_too_short_for_validation_gets_an_interval_that_holds_the_basel
     f = rnnkit.Forecaster(horizon=7, ensemble=1, **QUICK).fit(df, time="date", target="y")
     d = f.guard_.decision(None)
     assert d.widen and d.use == "combined" and f.settings_["guard"]["unvalidated"] == ["None"]
+    from rnnkit.cli.forecast import chosen_settings  # what rnnkit train prints
+
+    printed = chosen_settings(f)
+    assert "season 7 (freq D)" in printed and "too short to validate: the series" in printed
     kept = rnnkit.Forecaster(horizon=7, ensemble=1, guard="keep", **QUICK).fit(df, time="date", target="y")
     assert not kept.guard_.decision(None).widen and kept.guard_.decision(None).use == "network"
     fallback = rnnkit.Forecaster(horizon=7, ensemble=1, guard="fallback", **QUICK).fit(df, time="date", target="y")

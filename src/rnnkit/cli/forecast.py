@@ -53,13 +53,16 @@ def chosen_settings(forecaster) -> str:
     s = forecaster.settings_
     guard = s["guard"]
     uses = ", ".join(f"{n} {u}" for u, n in guard["uses"].items()) or "none scored"
-    lost = guard["network_lost_on"]
+    named = lambda keys: ", ".join(k if k != "None" else "the series" for k in keys[:5]) + (  # noqa: E731
+        " ..." if len(keys) > 5 else "")
+    lost, unchecked = guard["network_lost_on"], guard.get("unvalidated", [])
     lines = [f"season {s['season']} (freq {s['freq']}), lookback {s['lookback']} "
              f"(members {s['lookbacks']}), transform {s['transform']}, base lag {s['base_lag']}",
              f"ensemble {s['ensemble']}, optimizer steps {s['max_steps'] or 'by epochs'}",
              f"guard {guard['mode']}: {uses} series"
-             + (f"; the network lost to a baseline on validation for {len(lost)}: "
-                f"{', '.join(lost[:5])}{' ...' if len(lost) > 5 else ''}" if lost else "")]
+             + (f"; the network lost to a baseline on validation for {len(lost)}: {named(lost)}"
+                if lost else "")
+             + (f"; too short to validate: {named(unchecked)}" if unchecked else "")]
     return "chosen: " + "\n        ".join(lines)
 
 
