@@ -16,6 +16,18 @@ def instance(frame: pd.DataFrame) -> dict:
             "values": {"y": frame["y"].tolist(), "x": frame["x"].tolist()}}
 
 
+async def follow(c, model: str, frame: pd.DataFrame, cuts) -> list:
+    """Open a session of ``model``, step it with the rows ``frame[a:b]`` of each cut; every
+    row's output, in order."""
+    sid = (await c.post(f"/v1/models/{model}/sessions")).json()["session_id"]
+    outs = []
+    for a, b in cuts:
+        r = await c.post(f"/v1/models/{model}/sessions/{sid}/step", json=instance(frame.iloc[a:b]))
+        assert r.status_code == 200, r.text
+        outs += r.json()["outputs"]
+    return outs
+
+
 def test_predict_equals_forecaster_predict_and_requests_batch(forecaster_file):
     f = rnnkit.load(forecaster_file)
     frame = daily_frame(400, seed=1)
@@ -47,18 +59,11 @@ def test_sessions_equal_offline_forecasts_of_each_stream(forecaster_file):
     L, n_sessions, rows = f.config.lookback, 1000, 18
     frames = [daily_frame(rows, seed=s) for s in range(n_sessions)]
 
-    async def follow(c, frame):
-        sid = (await c.post("/v1/models/daily/sessions")).json()["session_id"]
-        outs = []
-        for a, b in [(0, 5), (5, 13), (13, 14), (14, rows)]:
-            r = await c.post(f"/v1/models/daily/sessions/{sid}/step", json=instance(frame.iloc[a:b]))
-            assert r.status_code == 200, r.text
-            outs += r.json()["outputs"]
-        return outs
+    cuts = [(0, 5), (5, 13), (13, 14), (14, rows)]
 
     async def main():
         async with serving(models={"daily": str(forecaster_file)}, max_batch=256, max_wait_ms=2) as c:
-            return await asyncio.gather(*[follow(c, fr) for fr in frames])
+            return await asyncio.gather(*[follow(c, "daily", fr, cuts) for fr in frames])
 
     results = run(main())
     last = np.stack([f.predict(fr.iloc[rows - L: rows])["y"].to_numpy() for fr in frames])  # offline
@@ -88,18 +93,10 @@ def test_guarded_sessions_equal_predict_on_their_rows(tmp_path):
     rows, L = 30, f.lookback_
     assert f.history_rows_ >= rows
 
-    async def follow(c, part):
-        sid = (await c.post("/v1/models/g/sessions")).json()["session_id"]
-        outs = []
-        for a, b in [(0, 10), (10, 20), (20, rows)]:
-            r = await c.post(f"/v1/models/g/sessions/{sid}/step", json=instance(part.iloc[a:b]))
-            assert r.status_code == 200, r.text
-            outs += r.json()["outputs"]
-        return outs
-
     async def main():
         async with serving(models={"g": str(path)}, max_batch=16, max_wait_ms=2) as c:
-            return await asyncio.gather(*[follow(c, frame.iloc[s: s + rows]) for s in (0, 100)])
+            return await asyncio.gather(*[follow(c, "g", frame.iloc[s: s + rows], [(0, 10), (10, 20), (20, rows)])
+                                          for s in (0, 100)])
 
     for s, outs in zip((0, 100), run(main())):
         part = frame.iloc[s: s + rows]

@@ -53,16 +53,14 @@ def chosen_settings(forecaster) -> str:
     s = forecaster.settings_
     guard = s["guard"]
     uses = ", ".join(f"{n} {u}" for u, n in guard["uses"].items()) or "none scored"
-    named = lambda keys: ", ".join(k if k != "None" else "the series" for k in keys[:5]) + (  # noqa: E731
-        " ..." if len(keys) > 5 else "")
     lost, unchecked = guard["network_lost_on"], guard.get("unvalidated", [])
     lines = [f"season {s['season']} (freq {s['freq']}), lookback {s['lookback']} "
              f"(members {s['lookbacks']}), transform {s['transform']}, base lag {s['base_lag']}",
              f"ensemble {s['ensemble']}, optimizer steps {s['max_steps'] or 'by epochs'}",
              f"guard {guard['mode']}: {uses} series"
-             + (f"; the network lost to a baseline on validation for {len(lost)}: {named(lost)}"
+             + (f"; the network lost to a baseline on validation for {len(lost)}: {_named(lost)}"
                 if lost else "")
-             + (f"; too short to validate: {named(unchecked)}" if unchecked else "")]
+             + (f"; too short to validate: {_named(unchecked)}" if unchecked else "")]
     return "chosen: " + "\n        ".join(lines)
 
 
@@ -79,3 +77,8 @@ def predict(est, data: Path) -> None:
     frame = est.predict(data)
     for record in json.loads(frame.to_json(orient="records", date_format="iso")):
         sys.stdout.write(json.dumps(record) + "\n")
+
+
+def _named(keys: list[str]) -> str:
+    """Up to five series keys for a line; a single series' key ``"None"`` reads "the series"."""
+    return ", ".join(k if k != "None" else "the series" for k in keys[:5]) + (" ..." if len(keys) > 5 else "")

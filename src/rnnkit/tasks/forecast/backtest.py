@@ -78,13 +78,17 @@ def network_forecasts(model, likelihood, feats: SeriesFeatures, pairs, lookback:
     return Forecasts(unscale(parts["point"]), unscale(parts["lower"]), unscale(parts["upper"]))
 
 
-def baseline_forecasts(name: str, series, pairs, horizon: int, season: int, level: float) -> Forecasts:
+def baseline_forecasts(name: str, series, pairs, horizon: int, season: int, level: float,
+                       rows: int | None = None) -> Forecasts:
+    """Baseline ``name``'s forecasts of (series, origin) ``pairs``, each from the history before
+    its origin (its last ``rows`` steps when given), as ``(W, H, C)`` arrays."""
     fn = B.BASELINES[name]
     C = len(series.targets)
     out = np.empty((3, len(pairs), horizon, C))
     for w, (i, o) in enumerate(pairs):
+        start = 0 if rows is None else max(0, o - rows)
         for c in range(C):
-            out[:, w, :, c] = fn(series.values[i][:o, c], horizon, season, level)
+            out[:, w, :, c] = fn(series.values[i][start:o, c], horizon, season, level)
     return Forecasts(out[0], out[1], out[2])
 
 

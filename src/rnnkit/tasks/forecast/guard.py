@@ -49,18 +49,6 @@ def history_rows(lookback: int, season: int) -> int:
     return max(lookback, 10 * season, 200)
 
 
-def baseline_forecasts(name: str, series, pairs, horizon: int, season: int, level: float,
-                       rows: int) -> bt.Forecasts:
-    """:func:`backtest.baseline_forecasts` with each history cut to its last ``rows`` steps."""
-    fn = BASELINE_FUNCTIONS[name]
-    C = len(series.targets)
-    out = np.empty((3, len(pairs), horizon, C))
-    for w, (i, o) in enumerate(pairs):
-        for c in range(C):
-            out[:, w, :, c] = fn(series.values[i][max(0, o - rows): o, c], horizon, season, level)
-    return bt.Forecasts(out[0], out[1], out[2])
-
-
 @dataclass
 class Decision:
     """One series' choice: ``use`` is ``"network"``, ``"combined"`` or ``"baseline"``;
@@ -176,7 +164,7 @@ class Guard:
                      for i, (key, v) in enumerate(zip(series.ids, series.values)) if i not in scored}
         if not pairs:
             return cls(mode, decisions, Decision())
-        forecasts = {b: baseline_forecasts(b, series, pairs, horizon, season, level, rows) for b in names}
+        forecasts = {b: bt.baseline_forecasts(b, series, pairs, horizon, season, level, rows) for b in names}
         actual = np.stack([series.values[i][o: o + horizon] for i, o in pairs])  # (W, H, C)
         scales = np.array([[mase_scale(series.values[i][:o, c], season) for c in range(actual.shape[2])]
                            for i, o in pairs])  # (W, C)
@@ -214,7 +202,7 @@ class Guard:
             d = self.decision(series.ids[i])
             if d.use == "network" and not (d.widen and out.lower is not None):
                 continue
-            base = baseline_forecasts(d.baseline, series, [(i, o)], horizon, season, level, rows)
+            base = bt.baseline_forecasts(d.baseline, series, [(i, o)], horizon, season, level, rows)
             if d.use != "network":
                 one = bt.Forecasts(*(None if a is None else a[w: w + 1] for a in
                                      (network.point, network.lower, network.upper)))
